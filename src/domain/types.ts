@@ -1,0 +1,33 @@
+import type { Actor } from '../../events'
+
+/** What an event looks like to a decider: its id, type and (stored-form) data. */
+export interface DecidedEvent<T extends string = string, D = Record<string, unknown>> {
+  eventId: string
+  type: T
+  data: D
+}
+
+/** A cohort as the learner decider needs it (from the cohort projection, gathered by the handler). */
+export interface CohortFacts {
+  cohortId: string
+  operatorId: string
+  startDate: string
+  endDate: string
+  capacity: number
+  closedOn?: string
+  /** Current enrolments: enrolled and not withdrawn (completers keep their seat). */
+  seatsTaken: number
+}
+
+/**
+ * Facts from outside the learner's own stream that some rules need. The command handler gathers
+ * them from the projections (waiting until they hold the store's head) and passes them in, so
+ * the decider stays pure.
+ */
+export interface LearnerContext {
+  actor: Actor
+  operatorExists(operatorId: string): boolean
+  cohort(cohortId: string): CohortFacts | undefined
+  /** True when the person holds a learner record, other than `exceptLearnerId`, that is not rejected or withdrawn. */
+  personHasActiveRecord(personKey: string, exceptLearnerId: string): boolean
+}
