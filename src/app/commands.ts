@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto'
+import type { z } from 'zod'
+import {
+  CURRENT_SCHEMA_VERSION, cohortEvents, learnerInputs, operatorEvents, programmeEvents,
+  PROGRAMME_STREAM, toCohortStreamId, toLearnerStreamId, toOperatorStreamId, Id,
+  type Actor, type Envelope, type LearnerEventType,
+} from '../../events'
+import { cohortFacts } from '../../projections/cohorts'
+import { personHasActiveRecord } from '../../projections/learners'
+import { operatorExists } from '../../projections/operators'
+import {
+  decideCohort, decideLearner, decideOperator, decideProgramme,
+  foldCohort, foldLearner, foldOperator, foldProgramme,
+} from '../domain'
+import type { DecidedEvent, LearnerContext } from '../domain/types'
+import { badRequest, WrongExpectedRevision } from '../errors'
+import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
+import type { CommandOptions, Commands, LearnerEventInput } from './types'
+import { KeyedLocks } from './locks'
+import type { ProjectionRunner } from './runner'
+
+const MAX_ATTEMPTS = 5
+export const MAX_BATCH = 100
+
+export interface CommandDeps {
+  store: EventStore
+  runner: ProjectionRunner
+  /** Keys a national id into a personKey (HMAC with the server's pepper). */
+  personKey(nationalId: string): string
+}
+
+interface StreamWrite {
+  streamId: string
+  /** Cross-stream keys (cohort, person) whose rules this write relies on. */
+  lockKeys: string[]
+  proposed: ProposedEvent[]
+  /** Throws the broken rule; receives the stream's history, oldest first. */
+  decide(history: DecidedEvent[]): void
+  /** The client's expected revision; without it the handler retries on a conflict. */
+  expectedRevision?: number
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
+  const result = schema.safeParse(input)
+  if (!result.success) throw badRequest(`${where} is not valid`, result.error.issues)
+  return result.data
+}
+
+const toDecided = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
+const toDecidedProposed = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
+
+/**
+ * The one place that writes: read the stream, decide on its history (and on projection state
+ * for cross-stream rules), append with the exact expected revision, retry on a conflict, and
+ * return once the projections hold the new events (so the next command and any read see them).
+ */
+export function createCommands(deps: CommandDeps): Commands {
+  const { store, runner } = deps
+  const locks = new KeyedLocks()
+
+  async function write(w: StreamWrite): Promise<AppendResult> {
+    return locks.withLocks([w.streamId, ...w.lockKeys], async () => {
+      for (let attempt = 1; ; attempt++) {
+        // Cross-stream facts come from the projections: they must hold the whole log first.
+        await runner.require(await store.headPosition())
+        const stored = await store.readStream(w.streamId)
+        const current = stored.length - 1
+        const recorded = new Set(stored.map((e) => e.eventId))
+        const resend = w.proposed.some((p) => recorded.has(p.eventId))
+        if (!resend) {
+          if (w.expectedRevision !== undefined && w.expectedRevision !== current) {
+            throw new WrongExpectedRevision(w.streamId, w.expectedRevision, current)
+          }
+          w.decide(stored.map(toDecided))
+        }
+        try {
+          // A re-send goes to the store too: it answers the original result or 409 duplicate-event-id.
+          const result = await store.append(w.streamId, current, w.proposed)
+          await runner.require(result.position)
+          return result
+        } catch (error) {
+          const retry = error instanceof WrongExpectedRevision && w.expectedRevision === undefined && attempt < MAX_ATTEMPTS
+          if (!retry) throw error
+        }
+      }
+    })
+  }
+
+  function proposal(actor: Actor, type: string, data: Record<string, unknown>, eventId: string | undefined, correlationId: string): ProposedEvent {
+    return { eventId: eventId ?? randomUUID(), type, schemaVersion: CURRENT_SCHEMA_VERSION, data, actor, correlationId }
+  }
+
+  const correlation = (options?: { correlationId?: string }) => options?.correlationId ?? randomUUID()
+
+  return {
+    async registerOperator(actor, input, options?: CommandOptions) {
+      const data = parse(operatorEvents.OperatorRegistered, input, 'operator')
+      const event = proposal(actor, 'OperatorRegistered', data, options?.eventId, correlation(options))
+      return write({
+        streamId: toOperatorStreamId(data.operatorId),
+        lockKeys: [],
+        proposed: [event],
+        decide: (history) => { decideOperator(foldOperator(history), toDecidedProposed(event), { actor }) },
+      })
+    },
+
+    async openCohort(actor, input, options) {
+      const data = parse(cohortEvents.CohortOpened, input, 'cohort')
+      const event = proposal(actor, 'CohortOpened', data, options?.eventId, correlation(options))
+      return write({
+        streamId: toCohortStreamId(data.cohortId),
+        lockKeys: [],
+        proposed: [event],
+        decide: (history) => {
+          decideCohort(foldCohort(history), toDecidedProposed(event), { actor, operatorExists: (id) => operatorExists(runner.state, id) })
+        },
+      })
+    },
+
+    async closeCohort(actor, cohortId, input, options) {
+      parse(Id, cohortId, 'cohortId')
+      const data = parse(cohortEvents.CohortClosed.omit({ cohortId: true }).strict(), input, 'body')
+      const event = proposal(actor, 'CohortClosed', { cohortId, ...data }, options?.eventId, correlation(options))
+      return write({
+        streamId: toCohortStreamId(cohortId),
+        lockKeys: [`cohort:${cohortId}`],
+        proposed: [event],
+        decide: (history) => {
+          decideCohort(foldCohort(history), toDecidedProposed(event), { actor, operatorExists: (id) => operatorExists(runner.state, id) })
+        },
+      })
+    },
+
+    async setProgrammeTarget(actor, input, options) {
+      const data = parse(programmeEvents.ProgrammeTargetSet, input, 'target')
+      const event = proposal(actor, 'ProgrammeTargetSet', data, options?.eventId, correlation(options))
+      return write({
+        streamId: PROGRAMME_STREAM,
+        lockKeys: [],
+        proposed: [event],
+        decide: (history) => { decideProgramme(foldProgramme(history), toDecidedProposed(event), { actor }) },
+      })
+    },
+
+    async appendLearnerEvents(actor, learnerId, inputs: LearnerEventInput[], options) {
+      parse(Id, learnerId, 'learnerId')
+      if (inputs.length === 0) throw badRequest('a batch holds at least one event')
+      if (inputs.length > MAX_BATCH) throw badRequest(`a batch holds at most ${MAX_BATCH} events`)
+      const correlationId = correlation(options)
+      const lockKeys: string[] = []
+      const proposed = inputs.map((input, i) => {
+        const schema = learnerInputs[input.type as LearnerEventType]
+        if (!schema) throw badRequest(`events[${i}].type is not a learner event type`, [{ path: ['events', i, 'type'], message: 'unknown event type' }])
+        const parsed = schema.safeParse(input.data)
+        if (!parsed.success) {
+          const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['events', i, 'data', ...issue.path] }))
+          throw badRequest(`events[${i}].data is not a valid ${input.type}`, issues)
+        }
+        const data: Record<string, unknown> = { learnerId, ...parsed.data }
+        if (input.type === 'ApplicationSubmitted') {
+          const { nationalId, ...rest } = parsed.data as { nationalId: string }
+          const personKey = deps.personKey(nationalId)
+          Object.assign(data, { learnerId, ...rest, personKey })
+          delete data.nationalId
+          lockKeys.push(`person:${personKey}`)
+        }
+        if (input.type === 'LearnerEnrolled') lockKeys.push(`cohort:${(parsed.data as { cohortId: string }).cohortId}`)
+        return proposal(actor, input.type, data, input.eventId, correlationId)
+      })
+      const ids = new Set(proposed.map((p) => p.eventId))
+      if (ids.size !== proposed.length) throw badRequest('a batch names the same eventId twice')
+      const ctx: LearnerContext = {
+        actor,
+        operatorExists: (id) => operatorExists(runner.state, id),
+        cohort: (id) => cohortFacts(runner.state, id),
+        personHasActiveRecord: (key, except) => personHasActiveRecord(runner.state, key, except),
+      }
+      return write({
+        streamId: toLearnerStreamId(learnerId),
+        lockKeys,
+        proposed,
+        expectedRevision: options?.expectedRevision,
+        decide: (history) => { decideLearner(foldLearner(history), proposed.map(toDecidedProposed), ctx) },
+      })
+    },
+  }
+}

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Ledger } from '../../app/ledger'
+import { IndicatorService } from '../../app/indicators'
+import { positionHeader } from './common'
+import { indicatorRoutes } from './indicators'
+import { readRoutes } from './reads'
+import { writeRoutes } from './writes'
+
+/** Every route of the service, as plugins for buildApp; each answer carries X-Ledger-Position. */
+export function serviceRoutes(ledger: Ledger): FastifyPluginAsync[] {
+  const indicators = new IndicatorService(ledger)
+  // fastify-plugin: the hook must reach the routes registered by the sibling plugins.
+  const header = fp(async (app) => {
+    const setHeader = positionHeader(ledger)
+    app.addHook('onSend', async (request, reply) => {
+      if (request.url.startsWith('/v1/')) await setHeader(request, reply)
+    })
+  }, { name: 'ledger-position-header' })
+  return [header, writeRoutes(ledger), readRoutes(ledger), indicatorRoutes(ledger, indicators)]
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod'
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import {
+  cohortEvents, Id, LEARNER_EVENT_TYPES, learnerInputs, operatorEvents, programmeEvents,
+  type LearnerEventType,
+} from '../../../events'
+import type { Ledger } from '../../app/ledger'
+import { MAX_BATCH } from '../../app/commands'
+import { actorOf, correlationOf, writeAnswer, WriteResult } from './common'
+
+const EventId = z.uuid().describe('client-chosen UUID; re-sending it is a no-op that answers the original result')
+
+/** One learner event as a client sends it, discriminated by type, each data object strict. */
+type LearnerEventBodyType = { type: LearnerEventType; data: unknown; eventId?: string }
+type AnyStrictObject = z.ZodObject<z.ZodRawShape>
+const bodies = LEARNER_EVENT_TYPES.map((type) =>
+  z.strictObject({ type: z.literal(type), data: learnerInputs[type], eventId: EventId.optional() }))
+export const LearnerEventBody = z.discriminatedUnion('type', bodies as unknown as [AnyStrictObject, ...AnyStrictObject[]]) as unknown as
+  z.ZodType<LearnerEventBodyType>
+const LearnerBatchBody = z.strictObject({
+  events: z.array(LearnerEventBody).min(1).max(MAX_BATCH),
+  expectedRevision: z.number().int().min(-1).optional()
+    .describe('the stream revision the batch must follow (-1: a new learner); omitted: append after whatever is there'),
+})
+
+const WithEventId = { eventId: EventId.optional() }
+
+export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<ZodTypeProvider>()
+    const { commands } = ledger
+
+    app.post('/v1/operators', {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['setup'], summary: 'Register a training operator',
+        body: operatorEvents.OperatorRegistered.extend(WithEventId),
+        response: { 200: WriteResult.extend({ operatorId: z.string() }), 201: WriteResult.extend({ operatorId: z.string() }) },
+      },
+    }, async (request, reply) => {
+      const { eventId, ...data } = request.body
+      const result = await commands.registerOperator(actorOf(request), data, { eventId, ...correlationOf(request) })
+      return writeAnswer(reply, result, { operatorId: data.operatorId })
+    })
+
+    app.post('/v1/cohorts', {
+      config: { roles: ['admin', 'operator'] },
+      schema: {
+        tags: ['setup'], summary: 'Open a cohort (an operator opens only its own)',
+        body: cohortEvents.CohortOpened.extend(WithEventId),
+        response: { 200: WriteResult.extend({ cohortId: z.string() }), 201: WriteResult.extend({ cohortId: z.string() }) },
+      },
+    }, async (request, reply) => {
+      const { eventId, ...data } = request.body
+      const result = await commands.openCohort(actorOf(request), data, { eventId, ...correlationOf(request) })
+      return writeAnswer(reply, result, { cohortId: data.cohortId })
+    })
+
+    app.post('/v1/cohorts/:cohortId/close', {
+      config: { roles: ['admin', 'operator'] },
+      schema: {
+        tags: ['setup'], summary: 'Close a cohort for enrolments dated on or after closedOn',
+        params: z.strictObject({ cohortId: Id }),
+        body: cohortEvents.CohortClosed.omit({ cohortId: true }).extend(WithEventId),
+        response: { 200: WriteResult.extend({ cohortId: z.string() }), 201: WriteResult.extend({ cohortId: z.string() }) },
+      },
+    }, async (request, reply) => {
+      const { eventId, ...data } = request.body
+      const { cohortId } = request.params
+      const result = await commands.closeCohort(actorOf(request), cohortId, data, { eventId, ...correlationOf(request) })
+      return writeAnswer(reply, result, { cohortId })
+    })
+
+    app.put('/v1/programme/target', {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['setup'], summary: 'Set the programme target (the latest one counts)',
+        body: programmeEvents.ProgrammeTargetSet.extend(WithEventId),
+        response: { 200: WriteResult, 201: WriteResult },
+      },
+    }, async (request, reply) => {
+      const { eventId, ...data } = request.body
+      const result = await commands.setProgrammeTarget(actorOf(request), data, { eventId, ...correlationOf(request) })
+      return writeAnswer(reply, result, {})
+    })
+
+    app.post('/v1/learners/:learnerId/events', {
+      config: { roles: ['admin', 'operator', 'auditor'] },
+      schema: {
+        tags: ['learners'],
+        summary: 'Record one learner event, or an atomic batch of up to 100',
+        description: 'Body: `{type, data, eventId?}` or `{events: [...], expectedRevision?}`. `learnerId` comes from the path, never from data; ApplicationSubmitted carries `nationalId`, which the server keys into `personKey` and never stores. A broken rule answers 409 with its code and writes nothing.',
+        params: z.strictObject({ learnerId: Id }),
+        body: z.union([LearnerEventBody, LearnerBatchBody]),
+        response: { 200: WriteResult.extend({ learnerId: z.string() }), 201: WriteResult.extend({ learnerId: z.string() }) },
+      },
+    }, async (request, reply) => {
+      const body = request.body
+      const { learnerId } = request.params
+      const batch = 'events' in body ? body : { events: [body], expectedRevision: undefined }
+      const result = await commands.appendLearnerEvents(actorOf(request), learnerId, batch.events, {
+        expectedRevision: batch.expectedRevision, ...correlationOf(request),
+      })
+      return writeAnswer(reply, result, { learnerId })
+    })
+  }
+}

@@ -1,0 +1,79 @@
+import Database from 'better-sqlite3'
+
+/** Bumped with every change to the DDL below; `migrate` brings older files up to it. */
+export const SCHEMA_VERSION = 1
+
+/*
+ * `position` is the rowid with AUTOINCREMENT, so a position is never reused, even after the last
+ * event is gone. `fingerprint` (payloadFingerprint) is what an idempotent re-send must match.
+ * `recorded_at` repeats metadata.recordedAt so the next append reads it without parsing JSON.
+ * `streams` keeps each stream's head so an append never scans the stream.
+ */
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS events (
+  position        INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id        TEXT    NOT NULL UNIQUE,
+  stream_id       TEXT    NOT NULL,
+  stream_revision INTEGER NOT NULL,
+  type            TEXT    NOT NULL,
+  schema_version  INTEGER NOT NULL,
+  data            TEXT    NOT NULL,
+  metadata        TEXT    NOT NULL,
+  recorded_at     TEXT    NOT NULL,
+  fingerprint     TEXT    NOT NULL,
+  UNIQUE (stream_id, stream_revision)
+);
+
+CREATE TABLE IF NOT EXISTS streams (
+  stream_id     TEXT    PRIMARY KEY,
+  last_revision INTEGER NOT NULL,
+  head_hash     TEXT    NOT NULL
+) WITHOUT ROWID;
+`
+
+export interface OpenOptions {
+  busyTimeoutMs: number
+}
+
+/** Opens (creating if missing) the database file and brings its schema to SCHEMA_VERSION. */
+export function openDatabase(file: string, { busyTimeoutMs }: OpenOptions): Database.Database {
+  const db = new Database(file, { timeout: busyTimeoutMs })
+  try {
+    db.pragma('journal_mode = WAL')
+    // FULL: a commit is fsynced before append resolves, so an acknowledged write survives power loss.
+    db.pragma('synchronous = FULL')
+    db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
+    db.pragma('foreign_keys = ON')
+    migrate(db)
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = readSchemaVersion(db)
+  if (current === SCHEMA_VERSION) return
+  if (current !== undefined && current > SCHEMA_VERSION) {
+    throw new Error(`the event store file has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`)
+  }
+  // Only version 1 exists so far: a file without a version is new.
+  db.transaction(() => {
+    db.exec(DDL)
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION))
+  }).immediate()
+}
+
+function readSchemaVersion(db: Database.Database): number | undefined {
+  const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get()
+  if (hasMeta === undefined) return undefined
+  const row = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get()
+  return row === undefined ? undefined : Number(row.value)
+}

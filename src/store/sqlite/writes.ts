@@ -1,0 +1,117 @@
+import { GENESIS_HASH, type Envelope, type Metadata } from '../../../events'
+import { DuplicateEventId, LedgerError, WrongExpectedRevision } from '../../errors'
+import { eventHash, nextRecordedAt, payloadFingerprint } from '../hash'
+import type { AppendResult, ProposedEvent } from '../types'
+import type { RecordedRow, Statements } from './statements'
+
+type Appended = AppendResult['events'][number]
+
+/**
+ * The whole body of one append; the caller runs it inside BEGIN IMMEDIATE. It is one function
+ * so that several appends can later share a transaction (group commit) by calling it in turn.
+ */
+export function appendInTransaction(
+  st: Statements, now: () => Date, streamId: string, expectedRevision: number, events: ProposedEvent[],
+): AppendResult {
+  const fingerprints = events.map((e) => payloadFingerprint(streamId, e.type, e.data))
+  const original = findRecorded(st, streamId, events, fingerprints)
+  if (original !== undefined) return original
+
+  const head = st.streamHead.get(streamId)
+  const actual = head?.last_revision ?? -1
+  if (actual !== expectedRevision) throw new WrongExpectedRevision(streamId, expectedRevision, actual)
+
+  // Read under the write lock, so no other writer can slip an earlier recordedAt in after it.
+  const recordedAt = nextRecordedAt(now(), st.lastRecordedAt.get())
+  let prevHash = head?.head_hash ?? GENESIS_HASH
+  const appended = events.map((e, i): Appended => {
+    const streamRevision = actual + 1 + i
+    const hash = eventHash({
+      streamId, streamRevision, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion,
+      data: e.data, recordedAt, actor: e.actor, prevHash,
+    })
+    const metadata: Metadata = {
+      recordedAt, actor: e.actor, correlationId: e.correlationId,
+      ...(e.causationId !== undefined && { causationId: e.causationId }),
+      prevHash, hash,
+    }
+    const { lastInsertRowid } = st.insertEvent.run(
+      e.eventId, streamId, streamRevision, e.type, e.schemaVersion,
+      JSON.stringify(e.data), JSON.stringify(metadata), recordedAt, fingerprints[i],
+    )
+    prevHash = hash
+    return { eventId: e.eventId, type: e.type, streamRevision, position: Number(lastInsertRowid) }
+  })
+  st.upsertStream.run(streamId, actual + events.length, prevHash)
+  return resultOf(streamId, appended, false)
+}
+
+/**
+ * The original result when the whole batch is already recorded as sent; undefined when none of
+ * it is; DuplicateEventId for any other reuse. Names of other streams never appear in messages:
+ * they may belong to another operator.
+ */
+function findRecorded(
+  st: Statements, streamId: string, events: ProposedEvent[], fingerprints: string[],
+): AppendResult | undefined {
+  const ids = new Set<string>()
+  for (const e of events) {
+    if (ids.has(e.eventId)) throw new DuplicateEventId(`eventId ${e.eventId} appears twice in one append`, e.eventId)
+    ids.add(e.eventId)
+  }
+  const recorded = events.map((e) => st.recordedById.get(e.eventId))
+  const found = recorded.filter((r): r is RecordedRow => r !== undefined)
+  if (found.length === 0) return undefined
+
+  recorded.forEach((r, i) => {
+    const id = events[i].eventId
+    if (r === undefined) return
+    if (r.stream_id !== streamId) throw new DuplicateEventId(`eventId ${id} is already recorded in another stream`, id)
+    if (r.fingerprint !== fingerprints[i]) throw new DuplicateEventId(`eventId ${id} is already recorded with another type or data`, id)
+  })
+  if (found.length < events.length) {
+    const id = events[recorded.findIndex((r) => r !== undefined)].eventId
+    throw new DuplicateEventId(
+      `${found.length} of the ${events.length} events of this append are already recorded (eventId ${id}); a batch is recorded whole or not at all`, id)
+  }
+  found.forEach((r, i) => {
+    if (r.stream_revision !== found[0].stream_revision + i) {
+      const id = events[i].eventId
+      throw new DuplicateEventId(`eventId ${id} is already recorded, but not in this batch's order`, id)
+    }
+  })
+  const original = found.map((r, i): Appended => ({
+    eventId: events[i].eventId, type: r.type, streamRevision: r.stream_revision, position: r.position,
+  }))
+  return resultOf(streamId, original, true)
+}
+
+function resultOf(streamId: string, events: Appended[], duplicate: boolean): AppendResult {
+  const last = events[events.length - 1]
+  return { streamId, streamRevision: last.streamRevision, position: last.position, events, duplicate }
+}
+
+/**
+ * Writes stored envelopes as they are (restore): each must continue its stream, revision and
+ * hash chain both, or the whole call is refused. The caller runs it in a transaction.
+ */
+export function restoreInTransaction(st: Statements, events: Envelope[]): void {
+  for (const e of events) {
+    const head = st.streamHead.get(e.streamId)
+    const last = head?.last_revision ?? -1
+    if (e.streamRevision !== last + 1) throw new WrongExpectedRevision(e.streamId, e.streamRevision - 1, last)
+    if (e.metadata.prevHash !== (head?.head_hash ?? GENESIS_HASH)) {
+      throw new LedgerError(409, 'broken-chain',
+        `event ${e.eventId} at revision ${e.streamRevision} of stream ${e.streamId} does not chain to the stream's head hash`)
+    }
+    if (st.recordedById.get(e.eventId) !== undefined) {
+      throw new DuplicateEventId(`eventId ${e.eventId} is already recorded`, e.eventId)
+    }
+    st.insertEvent.run(
+      e.eventId, e.streamId, e.streamRevision, e.type, e.schemaVersion,
+      JSON.stringify(e.data), JSON.stringify(e.metadata), e.metadata.recordedAt,
+      payloadFingerprint(e.streamId, e.type, e.data),
+    )
+    st.upsertStream.run(e.streamId, e.streamRevision, e.metadata.hash)
+  }
+}

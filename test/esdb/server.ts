@@ -1,0 +1,236 @@
+/**
+ * A protocol-level EventStoreDB test server for CI, where no real server can run: a grpc-js
+ * server registering the service definitions generated inside @eventstore/db-client, so the
+ * real client, grpc-js and protobuf run for real against an in-memory log (log.ts). A test
+ * double: it never ships, and README lists what it does not model.
+ */
+import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated/streams_pb'
+import type { ServerDuplexStream, ServerReadableStream, sendUnaryData, Server } from '@grpc/grpc-js'
+import { type AppendOutcome, type Expected, MemoryLog, type Proposed } from './log'
+import {
+  Any, GoogleEmpty, features, featuresService, grpc, rpcCode, rpcStatus, shared, streamIdentifier, streamNameOf,
+  streams, streamsService, uuidToString,
+} from './proto'
+import { handleRead } from './read'
+
+export interface TestServerOptions {
+  /** Advertise Streams.BatchAppend in ServerFeatures (the client then appends through it). Default true. */
+  batchAppend?: boolean
+}
+
+export interface TestServer {
+  port: number
+  connectionString: string
+  /** The log itself, kept across restarts: tests write system events or inspect it. */
+  log: MemoryLog
+  /** How many times each method was called, by name (`Append`, `BatchAppend`, `Read`...). */
+  calls: Map<string, number>
+  stop(): Promise<void>
+  /** Same port, same in-memory log: for outage tests. */
+  restart(): Promise<void>
+}
+
+type ProposedMessage = AppendReq.ProposedMessage | BatchAppendReq.ProposedMessage
+
+/** The server refuses a message without `type` or `content-type` in its metadata. */
+function proposedOf(message: ProposedMessage): Proposed {
+  const metadata = message.getMetadataMap()
+  const type = metadata.get('type')
+  const contentType = metadata.get('content-type')
+  if (type === undefined || contentType === undefined) throw new TypeError('missing-required-metadata-property')
+  return { id: uuidToString(message.getId()), type, contentType, data: message.getData_asU8(), metadata: message.getCustomMetadata_asU8() }
+}
+
+function missingMetadata() {
+  const trailers = new grpc.Metadata()
+  trailers.set('exception', 'missing-required-metadata-property')
+  trailers.set('required-metadata-properties', 'type,content-type')
+  return { code: grpc.status.INVALID_ARGUMENT, details: 'Missing required metadata property', metadata: trailers }
+}
+
+function appendResp(outcome: AppendOutcome, expected: Expected): AppendResp {
+  const Empty = shared.Empty
+  if (outcome.ok) {
+    const success = new streams.AppendResp.Success()
+    if (outcome.revision >= 0) success.setCurrentRevision(String(outcome.revision))
+    else success.setNoStream(new Empty())
+    if (outcome.position === undefined) success.setNoPosition(new Empty())
+    else success.setPosition(new streams.AppendResp.Position().setCommitPosition(String(outcome.position)).setPreparePosition(String(outcome.position)))
+    return new streams.AppendResp().setSuccess(success)
+  }
+  // Inside the reply, never in trailers: that is where the client looks for it.
+  const wrong = new streams.AppendResp.WrongExpectedVersion()
+  if (outcome.current >= 0) wrong.setCurrentRevision(String(outcome.current))
+  else wrong.setCurrentNoStream(new Empty())
+  if (expected.kind === 'revision') wrong.setExpectedRevision(String(expected.revision))
+  else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new Empty())
+  else if (expected.kind === 'any') wrong.setExpectedAny(new Empty())
+  else wrong.setExpectedStreamExists(new Empty())
+  return new streams.AppendResp().setWrongExpectedVersion(wrong)
+}
+
+function appendOptions(options: AppendReq.Options): { streamName: string; expected: Expected } {
+  const streamName = streamNameOf(options.getStreamIdentifier())
+  if (options.hasRevision()) return { streamName, expected: { kind: 'revision', revision: Number(options.getRevision()) } }
+  if (options.hasNoStream()) return { streamName, expected: { kind: 'no_stream' } }
+  return { streamName, expected: { kind: options.hasStreamExists() ? 'stream_exists' : 'any' } }
+}
+
+/** Client streaming: `options` first, then one `proposed_message` per event. */
+function handleAppend(log: MemoryLog, call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
+  let target: ReturnType<typeof appendOptions> | undefined
+  const proposed: Proposed[] = []
+  let failed = false
+  const fail = (error: Parameters<sendUnaryData<AppendResp>>[0]) => {
+    failed = true
+    callback(error)
+  }
+  call.on('data', (request: AppendReq) => {
+    if (failed) return
+    const options = request.getOptions()
+    const message = request.getProposedMessage()
+    if (target === undefined) {
+      if (options === undefined) return fail({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message must carry options' })
+      target = appendOptions(options)
+    } else if (message === undefined) {
+      fail({ code: grpc.status.INVALID_ARGUMENT, details: 'only proposed messages may follow the options' })
+    } else {
+      try {
+        proposed.push(proposedOf(message))
+      } catch {
+        fail(missingMetadata())
+      }
+    }
+  })
+  call.on('end', () => {
+    if (failed) return
+    if (target === undefined) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'no options sent' })
+    callback(null, appendResp(log.append(target.streamName, target.expected, proposed), target.expected))
+  })
+}
+
+function batchExpected(options: BatchAppendReq.Options): Expected {
+  if (options.hasStreamPosition()) return { kind: 'revision', revision: Number(options.getStreamPosition()) }
+  if (options.hasNoStream()) return { kind: 'no_stream' }
+  return { kind: options.hasStreamExists() ? 'stream_exists' : 'any' }
+}
+
+function batchResp(outcome: AppendOutcome, expected: Expected): BatchAppendResp {
+  const response = new streams.BatchAppendResp()
+  if (outcome.ok) {
+    const success = new streams.BatchAppendResp.Success()
+    if (outcome.revision >= 0) success.setCurrentRevision(String(outcome.revision))
+    else success.setNoStream(new GoogleEmpty())
+    if (outcome.position === undefined) success.setNoPosition(new GoogleEmpty())
+    else success.setPosition(new shared.AllStreamPosition().setCommitPosition(String(outcome.position)).setPreparePosition(String(outcome.position)))
+    return response.setSuccess(success)
+  }
+  // A google.rpc.Status with code ALREADY_EXISTS and the details packed in an Any.
+  const wrong = new shared.WrongExpectedVersion()
+  if (outcome.current >= 0) wrong.setCurrentStreamRevision(String(outcome.current))
+  else wrong.setCurrentNoStream(new GoogleEmpty())
+  if (expected.kind === 'revision') wrong.setExpectedStreamPosition(String(expected.revision))
+  else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new GoogleEmpty())
+  else if (expected.kind === 'any') wrong.setExpectedAny(new GoogleEmpty())
+  else wrong.setExpectedStreamExists(new GoogleEmpty())
+  const details = new Any()
+  details.pack(wrong.serializeBinary(), 'event_store.client.WrongExpectedVersion')
+  const error = new rpcStatus.Status().setCode(rpcCode.Code.ALREADY_EXISTS).setMessage('WrongExpectedVersion').setDetails(details)
+  return response.setError(error)
+}
+
+/** Bidirectional: requests grouped by correlation id until `is_final`; one reply per group. */
+function handleBatchAppend(log: MemoryLog, call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
+  const pending = new Map<string, { streamName: string; expected: Expected; proposed: Proposed[] }>()
+  call.on('data', (request: BatchAppendReq) => {
+    const key = uuidToString(request.getCorrelationId())
+    const options = request.getOptions()
+    if (options !== undefined) {
+      pending.set(key, { streamName: streamNameOf(options.getStreamIdentifier()), expected: batchExpected(options), proposed: [] })
+    }
+    const batch = pending.get(key)
+    if (batch === undefined) return
+    const reply = new streams.BatchAppendResp().setCorrelationId(request.getCorrelationId()).setStreamIdentifier(streamIdentifier(batch.streamName))
+    try {
+      batch.proposed.push(...request.getProposedMessagesList().map(proposedOf))
+    } catch (error) {
+      pending.delete(key)
+      const badRequest = new Any()
+      badRequest.pack(new shared.BadRequest().setMessage((error as Error).message).serializeBinary(), 'event_store.client.BadRequest')
+      call.write(reply.setError(new rpcStatus.Status().setCode(rpcCode.Code.INVALID_ARGUMENT).setMessage('BadRequest').setDetails(badRequest)))
+      return
+    }
+    if (!request.getIsFinal()) return
+    pending.delete(key)
+    const outcome = batchResp(log.append(batch.streamName, batch.expected, batch.proposed), batch.expected)
+    call.write(outcome.setCorrelationId(reply.getCorrelationId()).setStreamIdentifier(reply.getStreamIdentifier()))
+  })
+  call.on('end', () => call.end())
+}
+
+function supportedMethods(batchAppend: boolean) {
+  const method = (service: string, name: string, ...featureList: string[]) =>
+    new features.SupportedMethod().setServiceName(service).setMethodName(name).setFeaturesList(featureList)
+  const names = ['read', 'append', 'delete', 'tombstone', ...(batchAppend ? ['batchappend'] : [])]
+  return new features.SupportedMethods()
+    .setEventStoreServerVersion('23.10.0-test')
+    .setMethodsList(names.map((name) => method('event_store.client.streams.streams', name, ...(name === 'read' ? ['position', 'events'] : []))))
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const batchAppend = options.batchAppend ?? true
+  const log = new MemoryLog()
+  const calls = new Map<string, number>()
+  const closers = new Set<() => void>()
+  const count = (name: string) => calls.set(name, (calls.get(name) ?? 0) + 1)
+  let server: Server | undefined
+
+  const listen = (port: number) => new Promise<number>((resolve, reject) => {
+    const s = new grpc.Server()
+    s.addService(streamsService, {
+      read: (call: Parameters<typeof handleRead>[1]) => {
+        count('Read')
+        handleRead(log, call, (close) => closers.add(close))
+      },
+      append: (call: Parameters<typeof handleAppend>[1], callback: sendUnaryData<AppendResp>) => {
+        count('Append')
+        handleAppend(log, call, callback)
+      },
+      batchAppend: (call: Parameters<typeof handleBatchAppend>[1]) => {
+        count('BatchAppend')
+        handleBatchAppend(log, call)
+      },
+    })
+    s.addService(featuresService, {
+      getSupportedMethods: (_call: unknown, callback: sendUnaryData<unknown>) => {
+        count('GetSupportedMethods')
+        callback(null, supportedMethods(batchAppend))
+      },
+    })
+    s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+      if (error !== null) return reject(error)
+      server = s
+      resolve(bound)
+    })
+  })
+
+  const port = await listen(0)
+  const stop = async () => {
+    // Abrupt, as a crash or a network cut: open calls end with UNAVAILABLE on the client.
+    server?.forceShutdown()
+    server = undefined
+    closers.forEach((close) => close())
+    closers.clear()
+  }
+  return {
+    port,
+    connectionString: `esdb://127.0.0.1:${port}?tls=false`,
+    log,
+    calls,
+    stop,
+    async restart() {
+      await stop()
+      await listen(port)
+    },
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The store contract against EventStoreDB: the protocol test server (test/esdb) with the client
+ * on both of its append paths, and a real server when EVENTSTORE_CONNECTION_STRING is set.
+ */
+import t from 'tap'
+import { openEventStoreDbStore } from '../../src/store/eventstoredb'
+import { startTestServer } from '../esdb/server'
+import { runStoreContract } from './contract'
+
+for (const batchAppend of [true, false]) {
+  runStoreContract(`eventstoredb test server, ${batchAppend ? 'BatchAppend' : 'Append'}`, async () => {
+    const server = await startTestServer({ batchAppend })
+    const store = openEventStoreDbStore(server.connectionString)
+    return {
+      store,
+      cleanup: async () => {
+        await store.close()
+        await server.stop()
+      },
+    }
+  })
+}
+
+const real = process.env.EVENTSTORE_CONNECTION_STRING
+if (real === undefined || real === '') {
+  t.test('eventstoredb real server: store contract', (t) => {
+    t.skip('EVENTSTORE_CONNECTION_STRING is not set: no real EventStoreDB server to test against')
+    t.end()
+  })
+} else {
+  // A shared server: the contract uses fresh stream names and tolerates other events in the log.
+  runStoreContract('eventstoredb real server', async () => {
+    const store = openEventStoreDbStore(real)
+    return { store, cleanup: () => store.close() }
+  })
+}
