@@ -97,6 +97,6 @@ t.test('indexes: person and cohort', async (t) => {
 
 t.test('an empty log', async (t) => {
   t.same(ledgerSnapshot(initialLedgerState()), {
-    operators: [], cohorts: [], target: null, reports: [], learners: [], learnersByPerson: [], learnersByCohort: [],
+    operators: [], cohorts: [], target: null, reports: [], learners: [], learnersByPerson: [], learnersByCohort: [], learnersRecordedUntil: '',
   })
 })

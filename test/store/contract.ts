@@ -244,7 +244,8 @@ export function runStoreContract(name: string, open: Open): void {
         t.ok(e.position > all[i].position, `position ${e.position} after ${all[i].position}`)
         t.ok(e.metadata.recordedAt >= all[i].metadata.recordedAt, `recordedAt at ${e.position} not before the one at ${all[i].position}`)
       })
-      t.ok((await collect(store.readAll())).every((e) => e.position >= 1))
+      const [first] = await collect(store.readAll({ limit: 1 }))
+      t.ok(first.position >= 1, 'the log starts at position 1 or later')
     })
 
     t.test('readAll: fromPosition is inclusive, limit caps, pages join seamlessly', async (t) => {
@@ -358,10 +359,11 @@ export function runStoreContract(name: string, open: Open): void {
       if (target.restore === undefined) return t.plan(0, 'skip: this adapter has no restore')
       if ((await target.headPosition()) !== 0) return t.plan(0, 'skip: restore needs an empty store')
       const streams = [newStream(), newStream()]
-      await source.append(streams[0], -1, batch(2))
+      const start = await source.append(streams[0], -1, batch(2))
       await source.append(streams[1], -1, batch(1))
       await source.append(streams[0], 1, batch(3))
-      const exported = await collect(source.readAll(), (e) => streams.includes(e.streamId))
+      const fromPosition = start.events[0].position
+      const exported = await collect(source.readAll({ fromPosition }), (e) => streams.includes(e.streamId))
 
       const gap = exported.filter((e) => e.streamId === streams[0] && e.streamRevision !== 1)
       t.ok(await rejection(target.restore(gap)), 'a revision gap is refused')

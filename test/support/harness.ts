@@ -43,6 +43,8 @@ export interface HarnessOptions {
   env?: Record<string, string>
   /** Another store (EventStoreDB test server); default a temp SQLite file. */
   store?: EventStore
+  /** The store's clock, which sets recordedAt (the knownAt axis). */
+  storeNow?: () => Date
 }
 
 const PEPPER = Buffer.from('test-pepper-test-pepper-test-pepper!!')
@@ -51,7 +53,7 @@ const PEPPER = Buffer.from('test-pepper-test-pepper-test-pepper!!')
 export async function harness(t: { teardown(fn: () => unknown): void }, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-test-'))
   const config = loadConfig({ LEDGER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env })
-  const store = options.store ?? openSqliteStore(join(dataDir, 'ledger.db'))
+  const store = options.store ?? openSqliteStore(join(dataDir, 'ledger.db'), { now: options.storeNow })
   const ledger = createLedger({ store, personKey: (id) => personKey(PEPPER, id), clock: options.clock })
   await ledger.start()
   const app = await buildApp({
