@@ -67,12 +67,34 @@ export function roster(state: LedgerState, cohortId: string): RosterEntry[] {
   return out.sort((a, b) => (a.learnerId < b.learnerId ? -1 : a.learnerId > b.learnerId ? 1 : 0))
 }
 
+const NOT_ENROLLED = 0
+const ENROLLED = 1
+const WITHDRAWN = 2
+const COMPLETED = 3
+
+/** rosterEntry's status as a number, without allocating: counting walks whole cohorts. */
+function standingIn(rec: LearnerRecord, cohortId: string): number {
+  let standing = NOT_ENROLLED
+  for (const f of rec.facts) {
+    if (f.retractedAt !== undefined) continue
+    if (f.type === 'LearnerEnrolled') {
+      if (f.data.cohortId === cohortId) standing = ENROLLED
+    } else if (standing !== NOT_ENROLLED && (f.type === 'LearnerWithdrew' || f.type === 'TrainingCompleted')) {
+      if (f.data.cohortId === cohortId) standing = f.type === 'LearnerWithdrew' ? WITHDRAWN : COMPLETED
+    }
+  }
+  return standing
+}
+
 function counts(state: LedgerState, cohortId: string): { enrolled: number; withdrawn: number; completed: number } {
   const c = { enrolled: 0, withdrawn: 0, completed: 0 }
   for (const id of state.learnersByCohort.get(cohortId) ?? []) {
     const rec = state.learners.get(id)
-    const entry = rec === undefined ? undefined : rosterEntry(rec, cohortId)
-    if (entry !== undefined) c[entry.status]++
+    if (rec === undefined) continue
+    const standing = standingIn(rec, cohortId)
+    if (standing === ENROLLED) c.enrolled++
+    else if (standing === WITHDRAWN) c.withdrawn++
+    else if (standing === COMPLETED) c.completed++
   }
   return c
 }

@@ -10,6 +10,7 @@ import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
 import { eventHash, payloadFingerprint } from '../hash'
 import type { AppendResult, ProposedEvent } from '../types'
 import { positionNumber, storedMetadata, type LedgerEventType } from './convert'
+import { claimEventIds } from './claims'
 import type { KnownStream, KnownStreams, RecordedRef } from './known'
 import { readStreamEnvelopes } from './reads'
 
@@ -34,7 +35,7 @@ function resultOf(streamId: string, events: Appended[], duplicate: boolean): App
 /**
  * The original result when the whole batch already sits in the stream as sent (same order,
  * consecutive, same type and data); undefined when none of it does; DuplicateEventId otherwise.
- * EventStoreDB does not index event ids across streams, so only this stream is searched.
+ * Only this stream is searched here: the claims (claims.ts) cover the other streams.
  */
 export function findResent(streamId: string, recorded: RecordedRef[], events: ProposedEvent[]): AppendResult | undefined {
   const byId = new Map(recorded.map((r) => [r.eventId, r]))
@@ -101,6 +102,7 @@ export async function appendEvents(
   if (resent !== undefined) return resent
   const actual = known.head?.revision ?? -1
   if (actual !== expectedRevision) throw new WrongExpectedRevision(streamId, expectedRevision, actual)
+  await claimEventIds(ctx.client, streamId, events.map((e) => e.eventId))
 
   let envelopes: Envelope[]
   let written

@@ -2,11 +2,9 @@
  * The EventStoreDB / KurrentDB store, through @eventstore/db-client 6.2.1 (gRPC).
  *
  * What differs from the embedded store, and why:
- * - eventIds: EventStoreDB keeps no index of event ids across streams, so a re-send is found
- *   (and a reuse refused) within the stream the append names only. The command handler picks
- *   the stream from the request (`learner-{learnerId}`), so the same eventId sent for another
- *   learner is a 409 `duplicate-event-id` on SQLite but a new event here. Checking every
- *   stream would mean an extra stream per eventId (two writes, not atomic) or a scan of `$all`.
+ * - eventIds: EventStoreDB indexes event ids per stream only. A re-send is found in the stream
+ *   the append names (known.ts); reuse in another stream is refused through one claim stream
+ *   per eventId (claims.ts), which costs one more small write per event.
  * - positions are EventStoreDB commit positions: byte offsets in its log, increasing with gaps.
  *   The server refuses to read from a number inside a record: `readAll` and `subscribe` then
  *   start a byte earlier or from the start of the log and skip (reads.ts), so any number works,
@@ -21,6 +19,7 @@ import { LedgerError } from '../../errors'
 import { nextRecordedAt } from '../hash'
 import type { EventStore, ReadAllOptions } from '../types'
 import { appendEvents, toEventData } from './append'
+import { claimEventIds } from './claims'
 import { KnownStreams } from './known'
 import { toStoreError, unavailable } from './errors'
 import { lastLedgerEvent, lastOfStream, ledgerEventsFrom, PAGE_SIZE, readStreamEnvelopes } from './reads'
@@ -118,6 +117,7 @@ export function openEventStoreDbStore(connectionString: string, options: EventSt
       await guard(() => restoreRuns(events, {
         head: (streamId) => lastOfStream(client, streamId),
         write: async (streamId, expectedRevision, run) => {
+          await claimEventIds(client, streamId, run.map((e) => e.eventId))
           try {
             await client.appendToStream(streamId, run.map(toEventData), { expectedRevision: expectedRevision === -1 ? NO_STREAM : BigInt(expectedRevision) })
           } catch (error) {

@@ -18,7 +18,8 @@ export interface Follower extends Subscription {
  * Follows the log after `afterPosition`: catches up page by page, reports onCaughtUp once it has
  * delivered what the log held when it started, then waits for a notify (appends through this
  * store) or the next poll (appends by another process on the same file). Ends on stop() or on
- * the first error, which goes to onError.
+ * the first error, which goes to onError. stop() resolves once the handler in progress has
+ * returned, so a handler must not await stop() of its own subscription.
  */
 export function follow(
   log: LogSource, afterPosition: number, handlers: SubscribeHandlers, pollIntervalMs: number, onEnd: () => void,
