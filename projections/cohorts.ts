@@ -3,7 +3,7 @@
  * cohorts and their rosters, all from current knowledge (every fact not retracted).
  */
 import type { CohortOpened } from '../events'
-import { type LearnerRecord, type LedgerState } from './ledger'
+import type { LearnerRecord, LedgerState } from './ledger'
 
 /** Structurally the decider's `CohortFacts` (src/domain/types.ts), which projections may not import. */
 export interface CohortFacts {
@@ -59,9 +59,8 @@ function rosterEntry(rec: LearnerRecord, cohortId: string): RosterEntry | undefi
 /** Everyone ever enrolled in the cohort (enrolment not retracted), sorted by learnerId. */
 export function roster(state: LedgerState, cohortId: string): RosterEntry[] {
   const out: RosterEntry[] = []
-  for (const id of state.learnersByCohort.get(cohortId) ?? []) {
-    const rec = state.learners.get(id)
-    const entry = rec === undefined ? undefined : rosterEntry(rec, cohortId)
+  for (const rec of state.learnersByCohort.get(cohortId) ?? []) {
+    const entry = rosterEntry(rec, cohortId)
     if (entry !== undefined) out.push(entry)
   }
   return out.sort((a, b) => (a.learnerId < b.learnerId ? -1 : a.learnerId > b.learnerId ? 1 : 0))
@@ -88,9 +87,7 @@ function standingIn(rec: LearnerRecord, cohortId: string): number {
 
 function counts(state: LedgerState, cohortId: string): { enrolled: number; withdrawn: number; completed: number } {
   const c = { enrolled: 0, withdrawn: 0, completed: 0 }
-  for (const id of state.learnersByCohort.get(cohortId) ?? []) {
-    const rec = state.learners.get(id)
-    if (rec === undefined) continue
+  for (const rec of state.learnersByCohort.get(cohortId) ?? []) {
     const standing = standingIn(rec, cohortId)
     if (standing === ENROLLED) c.enrolled++
     else if (standing === WITHDRAWN) c.withdrawn++

@@ -3,10 +3,11 @@
  * per read model. No I/O, no clock, no ids: imports only from events/.
  */
 export {
-  CURRENT, LATEST, evolveLedger, initialLedgerState, isVisible, ledgerSnapshot, readPoint,
+  evolveLedger, initialLedgerState, ledgerSnapshot,
   type CohortRecord, type Fact, type FactOf, type FactType, type LearnerRecord, type LedgerState,
-  type OperatorRecord, type ReadPoint, type ReportRecord, type TargetRecord,
+  type OperatorRecord, type ReportRecord, type TargetRecord,
 } from './ledger'
+export { CURRENT, LATEST, isVisible, readPoint, type ReadPoint } from './read-point'
 export { emptyMilestones, milestonesAt, type LearnerStatus, type Milestones } from './milestones'
 export { learnerOperatorId, learnerView, personHasActiveRecord, type LearnerView, type PlacementView } from './learners'
 export {

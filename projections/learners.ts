@@ -12,7 +12,8 @@ import type {
   PlacementVerified,
   TrainingCompleted,
 } from '../events'
-import { CURRENT, type LedgerState } from './ledger'
+import type { LedgerState } from './ledger'
+import { CURRENT } from './read-point'
 import { milestonesAt, type LearnerStatus } from './milestones'
 
 export type { LearnerStatus } from './milestones'
@@ -135,12 +136,8 @@ function placementView(p: PlacementRecorded): PlacementView {
  * and not withdrawn; a record applied for and not yet screened counts as active.
  */
 export function personHasActiveRecord(state: LedgerState, personKey: string, exceptLearnerId: string): boolean {
-  const ids = state.learnersByPerson.get(personKey)
-  if (ids === undefined) return false
-  for (const id of ids) {
-    if (id === exceptLearnerId) continue
-    const rec = state.learners.get(id)
-    if (rec === undefined) continue
+  for (const rec of state.learnersByPerson.get(personKey) ?? []) {
+    if (rec.learnerId === exceptLearnerId) continue
     const status = milestonesAt(rec, CURRENT).status
     if (status !== 'rejected' && status !== 'withdrawn') return true
   }

@@ -6,154 +6,13 @@
  * recorded, its business date and, once retracted, the time of the retraction. A retraction marks
  * a fact and never deletes it, so one state answers both time axes: a read "as of business date
  * D, known at T" keeps the facts recorded by T, not retracted by T and dated on or before D
- * (see `isVisible`). Figures are then one pass over learners, never over the log.
- *
- * Facts are small flat objects with the date as a day number and a `code` for the one data field
- * the indicator loops test: an indicator read walks every fact of ~150,000 learners, and what
- * dominates that walk is memory accesses, not arithmetic.
+ * (read-point.ts `isVisible`). Figures are then one pass over learners, never over the log.
  */
-import {
-  QUALIFYING_CONTRACTS,
-  type ApplicationSubmitted,
-  type CohortOpened,
-  type DomainEnvelope,
-  type LearnerEvent,
-  type ReportPublished,
-} from '../events'
+import { QUALIFYING_CONTRACTS, type DomainEnvelope, type LearnerEvent } from '../events'
 import { dayNumber, yearOf } from './dates'
+import type { Fact, FactType, LearnerRecord, LedgerState } from './state'
 
-type LifecycleEvent = Exclude<LearnerEvent, { type: 'EventRetracted' }>
-export type FactType = LifecycleEvent['type']
-
-interface FactShape<T extends FactType, D> {
-  eventId: string
-  type: T
-  /** The envelope's `metadata.recordedAt`. */
-  recordedAt: string
-  /** The business date the event speaks of (as events/learner.ts `businessDateOf`). */
-  date: string
-  /** `date` as a day number (dates.ts `dayNumber`): the hot loops compare it without a string. */
-  day: number
-  /**
-   * What the hot loops need from `data`, kept here to spare them a memory access per fact:
-   * ApplicationScreened 1 when accepted; PlacementRecorded 1 when the contract qualifies
-   * (QUALIFYING_CONTRACTS); PlacementVerified 1 when confirmed; FollowUpRecorded its
-   * monthsAfterCompletion; otherwise 0.
-   */
-  code: number
-  /** The event's data, shared with the envelope, never copied and never mutated. */
-  data: D
-  /** `recordedAt` of the `EventRetracted` that retracted this fact. */
-  retractedAt: string | undefined
-}
-
-/** One lifecycle event of a learner, as the queries read it. */
-export type Fact = { [E in LifecycleEvent as E['type']]: FactShape<E['type'], E['data']> }[FactType]
-export type FactOf<T extends FactType> = Extract<Fact, { type: T }>
-
-export interface LearnerRecord {
-  learnerId: string
-  /** Revision of the last event of the stream seen. */
-  streamRevision: number
-  operatorId: string
-  personKey: string
-  gender: ApplicationSubmitted['gender']
-  birthYear: number
-  region: ApplicationSubmitted['region']
-  submittedOn: string
-  educationLevel: ApplicationSubmitted['educationLevel']
-  background: ApplicationSubmitted['background']
-  /** year(submittedOn) - birthYear, the age the age bands read. */
-  ageAtApplication: number
-  /** In stream order, the application first. */
-  facts: Fact[]
-}
-
-export interface CohortRecord extends CohortOpened {
-  closedOn: string | undefined
-  eventId: string
-  recordedAt: string
-}
-
-export interface OperatorRecord {
-  operatorId: string
-  name: string
-  legalId: string | undefined
-  eventId: string
-  recordedAt: string
-}
-
-export interface TargetRecord {
-  learnersTarget: number
-  deadline: string
-  eventId: string
-  recordedAt: string
-}
-
-export interface ReportRecord extends ReportPublished {
-  eventId: string
-  recordedAt: string
-}
-
-export interface LedgerState {
-  learners: Map<string, LearnerRecord>
-  cohorts: Map<string, CohortRecord>
-  operators: Map<string, OperatorRecord>
-  /** The latest `ProgrammeTargetSet`. */
-  target: TargetRecord | undefined
-  reports: Map<string, ReportRecord>
-  /** personKey -> learnerIds, in log order. */
-  learnersByPerson: Map<string, string[]>
-  /** cohortId -> learnerIds with an enrolment fact in that cohort (retracted or not), in log order. */
-  learnersByCohort: Map<string, string[]>
-  /** The latest recordedAt of a learner event: a read known at or after it sees every fact. */
-  learnersRecordedUntil: string
-}
-
-export function initialLedgerState(): LedgerState {
-  return {
-    learners: new Map(),
-    cohorts: new Map(),
-    operators: new Map(),
-    target: undefined,
-    reports: new Map(),
-    learnersByPerson: new Map(),
-    learnersByCohort: new Map(),
-    learnersRecordedUntil: '',
-  }
-}
-
-/** Later than any business date or timestamp. */
-export const LATEST = '\uffff'
-
-/**
- * A point on both time axes: as of business date `asOf` (D), known at `knownAt` (T). `allKnown`
- * says that T is at or after every learner event, so that only retractions and dates matter:
- * the usual read (T = now) then never compares a timestamp.
- */
-export interface ReadPoint {
-  asOf: string
-  knownAt: string
-  asOfDay: number
-  allKnown: boolean
-}
-
-export function readPoint(state: LedgerState, asOf: string, knownAt: string): ReadPoint {
-  return { asOf, knownAt, asOfDay: dayNumber(asOf), allKnown: knownAt >= state.learnersRecordedUntil }
-}
-
-/** Current knowledge: every fact not retracted, whatever its date. */
-export const CURRENT: ReadPoint = Object.freeze({ asOf: LATEST, knownAt: LATEST, asOfDay: Number.MAX_SAFE_INTEGER, allKnown: true })
-
-/**
- * Whether a fact counts at a read point: recorded by T, not retracted by T, dated on or before D.
- * recordedAt and knownAt are ISO timestamps of one form (milliseconds and Z): strings compare.
- */
-export function isVisible(f: Fact, p: ReadPoint): boolean {
-  if (f.day > p.asOfDay) return false
-  if (p.allKnown) return f.retractedAt === undefined
-  return f.recordedAt <= p.knownAt && (f.retractedAt === undefined || f.retractedAt > p.knownAt)
-}
+export * from './state'
 
 const LEARNER_PREFIX = 'learner-'
 
@@ -303,16 +162,16 @@ function openRecord(state: LedgerState, learnerId: string, e: Extract<DomainEnve
   addFact(rec, e, 'ApplicationSubmitted', d.submittedOn, 0)
   state.learners.set(learnerId, rec)
   const same = state.learnersByPerson.get(d.personKey)
-  if (same === undefined) state.learnersByPerson.set(d.personKey, [learnerId])
-  else same.push(learnerId)
+  if (same === undefined) state.learnersByPerson.set(d.personKey, [rec])
+  else same.push(rec)
 }
 
 function indexCohort(state: LedgerState, rec: LearnerRecord, cohortId: string): void {
   // A learner already indexed under this cohort (an enrolment retracted, then recorded again).
   for (const f of rec.facts) if (f.type === 'LearnerEnrolled' && f.data.cohortId === cohortId) return
   const members = state.learnersByCohort.get(cohortId)
-  if (members === undefined) state.learnersByCohort.set(cohortId, [rec.learnerId])
-  else members.push(rec.learnerId)
+  if (members === undefined) state.learnersByCohort.set(cohortId, [rec])
+  else members.push(rec)
 }
 
 function retract(rec: LearnerRecord, eventId: string, at: string): void {

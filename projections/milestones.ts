@@ -3,7 +3,8 @@
  * the learner view (current knowledge) and the indicators (as of D, known at T), so that the
  * status a learner shows and the group it counts in never disagree.
  */
-import { isVisible, type FactOf, type LearnerRecord, type ReadPoint } from './ledger'
+import type { FactOf, LearnerRecord } from './ledger'
+import { isVisible, type ReadPoint } from './read-point'
 
 export type LearnerStatus = 'applied' | 'waitlisted' | 'accepted' | 'rejected' | 'enrolled' | 'withdrawn' | 'completed'
 

@@ -5,7 +5,7 @@
  * stores may interleave streams differently in their logs, every collection is sorted by key.
  * Facts keep their stream order, which is the same in every store.
  */
-import type { Fact, LedgerState } from './ledger'
+import type { Fact, LedgerState } from './state'
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type JsonObject = { [key: string]: Json }
@@ -13,7 +13,7 @@ type JsonObject = { [key: string]: Json }
 const byKey = <T>(m: Map<string, T>): Array<[string, T]> =>
   [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 
-const sortedIds = (ids: string[]): string[] => [...ids].sort()
+const sortedIds = (records: Array<{ learnerId: string }>): string[] => records.map((r) => r.learnerId).sort()
 
 /** Copies an object without its undefined members, so that the value is plain JSON. */
 function plain(o: object): JsonObject {

@@ -7,7 +7,8 @@
  */
 import type { GroupBy } from '../../events'
 import { addMonths, dayNumber } from '../dates'
-import { readPoint, type LedgerState } from '../ledger'
+import type { LedgerState } from '../ledger'
+import { readPoint } from '../read-point'
 import { emptyMilestones, milestonesAt } from '../milestones'
 import { byKey, grouper } from './groups'
 

@@ -5,7 +5,8 @@
  * indicator's measurable, placed and provisional.completed as lengths.
  */
 import type { GroupBy } from '../../events'
-import { readPoint, type LedgerState } from '../ledger'
+import type { LedgerState } from '../ledger'
+import { readPoint } from '../read-point'
 import { emptyMilestones, milestonesAt, type Milestones } from '../milestones'
 import { grouper } from './groups'
 import { emptyStanding, insertionStanding } from './insertion'

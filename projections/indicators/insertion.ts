@@ -9,7 +9,8 @@
  * reports still reproduce.
  */
 import type { GroupBy } from '../../events'
-import { isVisible, readPoint, type FactOf, type LearnerRecord, type LedgerState, type ReadPoint } from '../ledger'
+import type { FactOf, LearnerRecord, LedgerState } from '../ledger'
+import { isVisible, readPoint, type ReadPoint } from '../read-point'
 import { emptyMilestones, milestonesAt, type Milestones } from '../milestones'
 import { byKey, grouper } from './groups'
 

@@ -12,7 +12,18 @@ export interface IndicatorRequest {
   knownAt?: string
 }
 
-export type Figures = ReturnType<typeof computeIndicator> & { position: number }
+import type { EmploymentGroup } from '../../projections/indicators/employment'
+import type { InsertionGroup } from '../../projections/indicators'
+
+export interface Figures {
+  definition: DefinitionId
+  asOf: string
+  knownAt: string
+  /** The last position recorded at or before knownAt. */
+  position: number
+  groups: InsertionGroup[] | EmploymentGroup[]
+}
+
 
 const CACHE_SIZE = 64
 
@@ -39,7 +50,8 @@ export class IndicatorService {
     const key = `${request.definition}|${request.groupBy}|${asOf}|${position}`
     const hit = this.cache.get(key)
     if (hit) return { ...hit, knownAt }
-    const figures = { ...computeIndicator(runner.state, { definition: request.definition, groupBy: request.groupBy, asOf, knownAt }), position }
+    const computed = computeIndicator(runner.state, { definition: request.definition, groupBy: request.groupBy, asOf, knownAt })
+    const figures = { definition: computed.definition, asOf, knownAt, position, groups: computed.groups }
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string)
     this.cache.set(key, figures)
     return figures

@@ -11,10 +11,10 @@ import { createLedger } from '../../src/app/ledger'
 import { canonicalJson } from '../../src/store/hash'
 import { openSqliteStore } from '../../src/store/sqlite'
 import { LedgerError } from '../../src/errors'
-import { GROUP_BYS } from '../../events'
+import { GROUP_BYS, type Actor } from '../../events'
 
-const admin = { keyId: 'admin', role: 'admin' as const }
-const auditor = { keyId: 'auditor', role: 'auditor' as const }
+const admin: Actor = { keyId: 'admin', role: 'admin' }
+const auditor: Actor = { keyId: 'auditor', role: 'auditor' }
 const day = (offset: number) => new Date(Date.UTC(2025, 0, 6 + offset)).toISOString().slice(0, 10)
 
 /**

@@ -25,12 +25,15 @@ export interface TestServer {
   log: MemoryLog
   /** How many times each method was called, by name (`Append`, `BatchAppend`, `Read`...). */
   calls: Map<string, number>
+  /** Every append received, in order, with the expected revision it carried. */
+  appends: Array<{ streamName: string; expected: Expected }>
   stop(): Promise<void>
   /** Same port, same in-memory log: for outage tests. */
   restart(): Promise<void>
 }
 
 type ProposedMessage = AppendReq.ProposedMessage | BatchAppendReq.ProposedMessage
+type AppendLog = Pick<MemoryLog, 'append'>
 
 /** The server refuses a message without `type` or `content-type` in its metadata. */
 function proposedOf(message: ProposedMessage): Proposed {
@@ -77,7 +80,7 @@ function appendOptions(options: AppendReq.Options): { streamName: string; expect
 }
 
 /** Client streaming: `options` first, then one `proposed_message` per event. */
-function handleAppend(log: MemoryLog, call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
+function handleAppend(log: AppendLog, call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
   let target: ReturnType<typeof appendOptions> | undefined
   const proposed: Proposed[] = []
   let failed = false
@@ -140,7 +143,7 @@ function batchResp(outcome: AppendOutcome, expected: Expected): BatchAppendResp 
 }
 
 /** Bidirectional: requests grouped by correlation id until `is_final`; one reply per group. */
-function handleBatchAppend(log: MemoryLog, call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
+function handleBatchAppend(log: AppendLog, call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
   const pending = new Map<string, { streamName: string; expected: Expected; proposed: Proposed[] }>()
   call.on('data', (request: BatchAppendReq) => {
     const key = uuidToString(request.getCorrelationId())
@@ -181,6 +184,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const batchAppend = options.batchAppend ?? true
   const log = new MemoryLog()
   const calls = new Map<string, number>()
+  const appends: TestServer['appends'] = []
+  const appendLog: AppendLog = {
+    append(streamName, expected, proposed) {
+      appends.push({ streamName, expected })
+      return log.append(streamName, expected, proposed)
+    },
+  }
   const closers = new Set<() => void>()
   const count = (name: string) => calls.set(name, (calls.get(name) ?? 0) + 1)
   let server: Server | undefined
@@ -194,11 +204,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       },
       append: (call: Parameters<typeof handleAppend>[1], callback: sendUnaryData<AppendResp>) => {
         count('Append')
-        handleAppend(log, call, callback)
+        handleAppend(appendLog, call, callback)
       },
       batchAppend: (call: Parameters<typeof handleBatchAppend>[1]) => {
         count('BatchAppend')
-        handleBatchAppend(log, call)
+        handleBatchAppend(appendLog, call)
       },
     })
     s.addService(featuresService, {
@@ -227,6 +237,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
     log,
     calls,
+    appends,
     stop,
     async restart() {
       await stop()

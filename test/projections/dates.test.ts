@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addDays, addMonths, daysInMonth, quarterOf } from '../../projections/dates'
+import { addDays, addMonths, dayNumber, daysInMonth, quarterOf } from '../../projections/dates'
 
 t.test('addDays crosses months, years and leap days', async (t) => {
   t.equal(addDays('2025-05-30', 180), '2025-11-26')
@@ -38,4 +38,15 @@ t.test('quarterOf names the calendar quarter', async (t) => {
   t.equal(quarterOf('2025-04-01'), '2025-Q2')
   t.equal(quarterOf('2025-09-30'), '2025-Q3')
   t.equal(quarterOf('2025-12-31'), '2025-Q4')
+})
+
+t.test('dayNumber counts days since 1970-01-01, like Date.UTC, for every day of several years', async (t) => {
+  t.equal(dayNumber('1970-01-01'), 0)
+  t.equal(dayNumber('1969-12-31'), -1)
+  let mismatches = 0
+  for (let d = '1999-01-01'; d <= '2031-12-31'; d = addDays(d, 1)) {
+    if (dayNumber(d) !== Date.parse(`${d}T00:00:00Z`) / 86_400_000) mismatches++
+  }
+  t.equal(mismatches, 0)
+  t.equal(dayNumber('2025-11-26') - dayNumber('2025-05-30'), 180)
 })

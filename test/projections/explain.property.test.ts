@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { GROUP_BYS, type DomainEnvelope } from '../../events'
 import { computeIndicator, explainInsertion, type InsertionGroup } from '../../projections/indicators'
-import { History } from './fixtures'
+import { History, NOW, fold } from './fixtures'
 
 /**
  * For random small histories (not necessarily ones the deciders would accept), explain's lists
@@ -92,6 +92,21 @@ t.test("explain's counts equal the indicator's, in every group of every grouping
         if (g.placedVerified > g.placed || g.placed > g.measurable || g.measurable + g.provisional.completed !== g.completed) return false
         if (e.placed.some((p) => p.eventIds.length < 2)) return false
       }
+    }
+    return true
+  }), { numRuns: 300 })
+  t.pass('property held')
+})
+
+t.test('a read known at T gives the figures of the log prefix recorded by T, read now', async (t) => {
+  fc.assert(fc.property(scenario, fc.constantFrom(...GROUP_BYS), ({ learners, asOf, knownAtIndex }, groupBy) => {
+    const { h, times } = build(learners)
+    const knownAt = times[knownAtIndex % times.length]
+    const prefix = fold(h.envelopes.filter((e) => e.metadata.recordedAt <= knownAt))
+    for (const definition of ['insertion-180d-v1', 'employment-at-6m-v1'] as const) {
+      const inState = computeIndicator(h.state(), { definition, groupBy, asOf, knownAt }).groups
+      const replayed = computeIndicator(prefix, { definition, groupBy, asOf, knownAt: NOW }).groups
+      if (JSON.stringify(inState) !== JSON.stringify(replayed)) return false
     }
     return true
   }), { numRuns: 300 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { DomainEnvelope } from '../../events'
+import { businessDateOf, type DomainEnvelope, type LearnerEvent } from '../../events'
 import { evolveLedger, initialLedgerState, ledgerSnapshot } from '../../projections/ledger'
 import { canonicalJson } from '../../src/store/hash'
 import { History, fold } from './fixtures'
@@ -91,12 +91,28 @@ t.test('indexes: person and cohort', async (t) => {
   h.enrol('A', 'c1')
   h.apply('B', { personKey: 'e'.repeat(64) })
   const state = h.state()
-  t.same(state.learnersByPerson.get('e'.repeat(64)), ['A', 'B'])
-  t.same(state.learnersByCohort.get('c1'), ['A'], 'indexed once')
+  t.same(state.learnersByPerson.get('e'.repeat(64))?.map((r) => r.learnerId), ['A', 'B'])
+  t.same(state.learnersByCohort.get('c1')?.map((r) => r.learnerId), ['A'], 'indexed once')
 })
 
 t.test('an empty log', async (t) => {
   t.same(ledgerSnapshot(initialLedgerState()), {
     operators: [], cohorts: [], target: null, reports: [], learners: [], learnersByPerson: [], learnersByCohort: [], learnersRecordedUntil: '',
   })
+})
+
+t.test("each fact carries its event's business date", async (t) => {
+  const h = new History()
+  h.cohort('c1')
+  h.completer('A', 'c1')
+  h.place('A', 'pA', '2025-06-01')
+  h.learner('A', 'PlacementEnded', { placementId: 'pA', endDate: '2025-08-01', reason: 'resigned' })
+  h.verify('A', 'pA', 'confirmed', '2025-06-15')
+  h.followUp('A', 3, 'employed', '2025-08-30')
+  h.withdraw('A', 'c1', '2025-03-01')
+  const facts = h.state().learners.get('A')!.facts
+  t.equal(facts.length, 9)
+  for (const f of facts) {
+    t.equal(f.date, businessDateOf({ type: f.type, data: f.data } as LearnerEvent), f.type)
+  }
 })

@@ -59,6 +59,9 @@ const REJECTION_REASONS = [
   'Incomplete application file',
   'Profile does not match the track prerequisites',
 ]
+const EDUCATION = [['below-bac', 4], ['bac', 14], ['bac+2', 28], ['bac+3', 30], ['bac+5', 22], ['doctorate', 2]] as const
+type Education = (typeof EDUCATION)[number][0]
+const EDUCATION_MIN_AGE: Record<Education, number> = { 'below-bac': 0, bac: 0, 'bac+2': 20, 'bac+3': 21, 'bac+5': 23, doctorate: 27 }
 const REGION_WEIGHTS = REGIONS.map((r) => [r, REGION_PROFILES[r].weight] as const)
 
 export function admitCohort(rng: Rng, cohort: CohortOpened, count: number, people: People): Admitted[] {
@@ -96,16 +99,20 @@ export function admitCohort(rng: Rng, cohort: CohortOpened, count: number, peopl
 }
 
 function applicationOf(rng: Rng, cohort: CohortOpened, nationalId: string, submittedOn: string): LearnerInput<'ApplicationSubmitted'> {
-  const age = rng.weighted([[[18, 24], 55], [[25, 29], 32], [[30, 35], 10], [[36, 42], 3]] as const)
+  const [lo, hi] = rng.weighted([[[18, 24], 55], [[25, 29], 32], [[30, 35], 10], [[36, 42], 3]] as const)
+  const age = rng.int(lo, hi)
+  let education = rng.weighted(EDUCATION)
+  // No bac+5 at 20: a degree the applicant is too young for becomes the one below it.
+  while (age < EDUCATION_MIN_AGE[education]) education = EDUCATION[EDUCATION.findIndex(([level]) => level === education) - 1][0]
   // Remote cohorts recruit nationwide; the others mostly from their own region.
   const local = rng.chance(cohort.format === 'remote' ? 0.5 : 0.9)
   return {
     operatorId: cohort.operatorId,
     nationalId,
     gender: rng.weighted([['female', 44], ['male', 53], ['undisclosed', 3]] as const),
-    birthYear: yearOf(submittedOn) - rng.int(age[0], age[1]),
+    birthYear: yearOf(submittedOn) - age,
     region: local ? cohort.region : rng.weighted(REGION_WEIGHTS),
-    educationLevel: rng.weighted([['below-bac', 4], ['bac', 14], ['bac+2', 28], ['bac+3', 30], ['bac+5', 22], ['doctorate', 2]] as const),
+    educationLevel: education,
     background: rng.weighted([['stem', 52], ['economics-management', 24], ['humanities-law', 14], ['other', 10]] as const),
     submittedOn,
   }

@@ -96,11 +96,14 @@ function planFollowUps(j: Journey, jobs: Job[], completedOn: string): void {
     let status: 'employed' | 'unemployed' | 'studying' | 'unknown'
     if (rng.chance(RESPONSE_RATE[months])) {
       surveyedOn = addDays(due, rng.int(0, 20))
-      const working = jobs.some((job) => job.qualifying && job.data.startDate <= surveyedOn && (!job.endDate || job.endDate >= surveyedOn))
-      // Some find work the operator never hears of; some go back to study.
-      status = working
+      const on = surveyedOn
+      const holding = jobs.filter((job) => job.data.startDate <= on && (!job.endDate || job.endDate >= on))
+      // Some find work the operator never hears of; some go back to study; interns answer either way.
+      status = holding.some((job) => job.qualifying)
         ? (rng.chance(0.96) ? 'employed' : 'studying')
-        : rng.weighted([['employed', 30], ['studying', 15], ['unemployed', 55]] as const)
+        : holding.length > 0
+          ? (rng.chance(0.5) ? 'employed' : 'unemployed')
+          : rng.weighted([['employed', 30], ['studying', 15], ['unemployed', 55]] as const)
     } else if (rng.chance(0.45)) {
       // No answer after the reminders: recorded as unknown (never as unemployed).
       surveyedOn = addDays(due, rng.int(21, 35))

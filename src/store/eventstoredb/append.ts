@@ -104,35 +104,35 @@ export async function appendEvents(
   if (actual !== expectedRevision) throw new WrongExpectedRevision(streamId, expectedRevision, actual)
   await claimEventIds(ctx.client, streamId, events.map((e) => e.eventId))
 
-  let envelopes: Envelope[]
-  let written
+  let stored: Envelope[] | undefined
+  let latest = known
   try {
-    written = await ctx.serialWrite(known.head?.recordedAt, (recordedAt) => {
-      envelopes = chainEvents(streamId, known.head, events, recordedAt)
-      return ctx.client.appendToStream(streamId, envelopes.map(toEventData), {
+    stored = await ctx.serialWrite(known.head?.recordedAt, async (recordedAt) => {
+      // An append of this process got in since the check above: see below what it was.
+      if ((known.head?.revision ?? -1) !== expectedRevision) return undefined
+      const envelopes = chainEvents(streamId, known.head, events, recordedAt)
+      const written = await ctx.client.appendToStream(streamId, envelopes.map(toEventData), {
         expectedRevision: expectedRevision === -1 ? NO_STREAM : BigInt(expectedRevision),
       })
+      // The server answers with the last event's position only, and positions are sparse: a batch is read back.
+      const result = events.length === 1
+        ? [{ ...envelopes[0], position: positionNumber(written.position, events[0].eventId) }]
+        : await readStreamEnvelopes(ctx.client, streamId, BigInt(actual + 1), events.length)
+      result.forEach((e, i) => {
+        if (e.eventId !== events[i].eventId) throw new Error(`stream ${streamId} does not hold event ${events[i].eventId} at revision ${actual + 1 + i} after appending it`)
+      })
+      ctx.known.add(streamId, known, result)
+      return result
     })
   } catch (error) {
     if (!(error instanceof WrongExpectedVersionError)) throw error
+    latest = await ctx.known.load(streamId)
+  }
+  if (stored === undefined) {
     // Another writer got in first. If it was this very append, retried, answer as a re-send.
-    const again = findResent(streamId, (await ctx.known.load(streamId)).events, events)
+    const again = findResent(streamId, latest.events, events)
     if (again !== undefined) return again
-    const now = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : -1
-    throw new WrongExpectedRevision(streamId, expectedRevision, now)
+    throw new WrongExpectedRevision(streamId, expectedRevision, latest.head?.revision ?? -1)
   }
-
-  const first = actual + 1
-  let stored: Envelope[]
-  if (events.length === 1) {
-    stored = [{ ...envelopes![0], position: positionNumber(written.position, events[0].eventId) }]
-  } else {
-    // The server answers with the last event's position only, and positions are sparse: read the others back.
-    stored = await readStreamEnvelopes(ctx.client, streamId, BigInt(first), events.length)
-    stored.forEach((s, i) => {
-      if (s.eventId !== events[i].eventId) throw new Error(`stream ${streamId} does not hold event ${events[i].eventId} at revision ${first + i} after appending it`)
-    })
-  }
-  ctx.known.add(streamId, known, stored)
   return resultOf(streamId, stored.map((s) => ({ eventId: s.eventId, type: s.type, streamRevision: s.streamRevision, position: s.position })), false)
 }

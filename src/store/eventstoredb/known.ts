@@ -38,7 +38,9 @@ export class KnownStreams {
 
   /** The stream as it is now: what was known, plus what was added since. */
   async load(streamId: string): Promise<KnownStream> {
+    // Registered before the read: appends to the same stream at the same time share one record.
     const known = this.streams.get(streamId) ?? { events: [], head: undefined }
+    this.streams.set(streamId, known)
     const from = known.events.length
     const added = await readStreamEnvelopes(this.client, streamId, from === 0 ? 'start' : BigInt(from))
     this.add(streamId, known, added)
