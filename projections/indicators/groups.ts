@@ -21,7 +21,7 @@ export type Grouper = (rec: LearnerRecord, m: Milestones) => string | undefined
 /**
  * The grouping function of one read. Learners without a visible enrolment are out of cohort and
  * track, those without a visible completion out of completionQuarter. It remembers the few
- * distinct tracks and quarters it computes, so that the pass over learners does not allocate.
+ * distinct quarters it computes, so that the pass over learners does not allocate strings.
  */
 export function grouper(state: LedgerState, groupBy: GroupBy): Grouper {
   switch (groupBy) {
