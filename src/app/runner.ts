@@ -4,6 +4,9 @@ import { evolveLedger, initialLedgerState, type LedgerState } from '../../projec
 import type { EventStore, Subscription } from '../store/types'
 import { LedgerError } from '../errors'
 
+const INITIAL_RETRY_MS = 200
+const MAX_RETRY_MS = 5000
+
 export const projectionBehind = (position: number, wanted: number) =>
   new LedgerError(503, 'projection-behind', `projections hold position ${position}, not yet ${wanted}; try again`)
 
@@ -20,6 +23,9 @@ export class ProjectionRunner {
   /** Position and recordedAt of every applied event, to map a `knownAt` to the log prefix it names. */
   private readonly timeline = new Timeline()
   private subscription: Subscription | undefined
+  private stopped = false
+  private retry: NodeJS.Timeout | undefined
+  private retryDelayMs = INITIAL_RETRY_MS
   private readonly progress = new EventEmitter()
 
   constructor(private readonly store: EventStore) {
@@ -28,17 +34,34 @@ export class ProjectionRunner {
 
   /** Starts following the log; resolves once the state holds everything the log held at start. */
   start(): Promise<void> {
-    return new Promise((resolve) => {
-      this.subscription = this.store.subscribe(this.position, {
-        onEvent: (event) => this.apply(event),
-        onCaughtUp: () => {
-          this.caughtUp = true
-          resolve()
-        },
-        onError: (error) => {
-          this.lastError = error
-        },
-      })
+    return new Promise((resolve) => this.follow(resolve))
+  }
+
+  /**
+   * Subscribes from the last applied position. A subscription that fails (store unreachable)
+   * is replaced after a growing pause, so the service catches up by itself when the store
+   * returns, while reads keep serving the last projected state.
+   */
+  private follow(onCaughtUp: () => void): void {
+    if (this.stopped) return
+    this.subscription = this.store.subscribe(this.position, {
+      onEvent: (event) => this.apply(event),
+      onCaughtUp: () => {
+        this.caughtUp = true
+        this.retryDelayMs = INITIAL_RETRY_MS
+        onCaughtUp()
+      },
+      onError: (error) => {
+        this.lastError = error
+        this.caughtUp = false
+        if (this.stopped) return
+        const old = this.subscription
+        this.retry = setTimeout(() => {
+          void old?.stop()
+          this.follow(onCaughtUp)
+        }, this.retryDelayMs)
+        this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS)
+      },
     })
   }
 
@@ -85,6 +108,8 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.retry)
     await this.subscription?.stop()
     this.subscription = undefined
   }

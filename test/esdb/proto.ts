@@ -23,27 +23,13 @@ export const { Empty: GoogleEmpty } = fromProtobuf('./google/protobuf/empty_pb')
 export type UUID = import('@eventstore/db-client/generated/shared_pb').UUID
 export type StreamIdentifier = import('@eventstore/db-client/generated/shared_pb').StreamIdentifier
 
-/** A UUID as the client sends it: in string form (the Node client) or as two signed 64-bit halves. */
+/** A UUID in string form: what the Node client sends and asks for (`uuid_option`). */
 export function uuidToString(uuid: UUID | undefined): string {
-  if (uuid === undefined) throw new TypeError('missing uuid')
-  if (uuid.hasString()) return uuid.getString()
-  const structured = uuid.getStructured()
-  if (structured === undefined) throw new TypeError('empty uuid')
-  const half = (v: string) => BigInt.asUintN(64, BigInt(v)).toString(16).padStart(16, '0')
-  const hex = half(structured.getMostSignificantBits()) + half(structured.getLeastSignificantBits())
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  if (uuid?.hasString() !== true) throw new TypeError('only string UUIDs are modelled')
+  return uuid.getString()
 }
 
-/** The UUID in the form the read request asked for (`uuid_option`). */
-export function uuidMessage(id: string, asString: boolean): UUID {
-  const uuid = new shared.UUID()
-  if (asString) return uuid.setString(id)
-  const hex = id.replace(/-/g, '')
-  const signed = (h: string) => BigInt.asIntN(64, BigInt(`0x${h}`)).toString()
-  return uuid.setStructured(new shared.UUID.Structured()
-    .setMostSignificantBits(signed(hex.slice(0, 16)))
-    .setLeastSignificantBits(signed(hex.slice(16))))
-}
+export const uuidMessage = (id: string): UUID => new shared.UUID().setString(id)
 
 export function streamNameOf(identifier: StreamIdentifier | undefined): string {
   if (identifier === undefined) throw new TypeError('missing stream identifier')

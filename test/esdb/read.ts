@@ -23,10 +23,10 @@ function send(call: ReadCall, reply: ReadResp): void | Promise<void> {
   })
 }
 
-function eventReply(record: LogRecord, uuidAsString: boolean): ReadResp {
+function eventReply(record: LogRecord): ReadResp {
   const position = record.position.toString()
   const recorded = new streams.ReadResp.ReadEvent.RecordedEvent()
-    .setId(uuidMessage(record.id, uuidAsString))
+    .setId(uuidMessage(record.id))
     .setStreamIdentifier(streamIdentifier(record.streamName))
     .setStreamRevision(String(record.revision))
     .setCommitPosition(position)
@@ -57,12 +57,21 @@ function filterOf(options: Options): EventFilter | undefined {
   }
 }
 
-// What the server answers for a `$all` position inside a record.
+/** Where a `$all` read starts; the server refuses a position inside a record (INVALID_ARGUMENT). */
+function allStart(log: MemoryLog, options: Options): bigint | 'start' | 'end' | 'invalid' {
+  const all = options.getAll()
+  const position = all?.getPosition()
+  if (position === undefined) return all?.hasStart() ? 'start' : 'end'
+  const p = BigInt(position.getCommitPosition())
+  return log.isBoundary(p) ? p : 'invalid'
+}
+
 const invalidPosition = { code: grpc.status.INVALID_ARGUMENT, details: 'Trying to read from an invalid position.' }
 
-/** Index of the first record at or after (`after`: strictly after) a `$all` position. */
-function indexOfPosition(log: MemoryLog, position: bigint, after: boolean): number {
-  const i = log.all.findIndex((r) => (after ? r.position > position : r.position >= position))
+/** Index of the first record after a `$all` start (at it, when `inclusive`). */
+function indexAfter(log: MemoryLog, start: bigint | 'start' | 'end', inclusive: boolean): number {
+  if (start === 'start') return 0
+  const i = start === 'end' ? -1 : log.all.findIndex((r) => r.position > start || (inclusive && r.position === start))
   return i === -1 ? log.all.length : i
 }
 
@@ -79,8 +88,6 @@ export function handleRead(log: MemoryLog, call: ReadCall, onClose: (close: () =
 async function read(log: MemoryLog, call: ReadCall, options: Options): Promise<void> {
   const count = Number(options.getCount())
   const backwards = options.getReadDirection() === streams.ReadReq.Options.ReadDirection.BACKWARDS
-  const filter = filterOf(options)
-  const uuidAsString = options.getUuidOption()?.hasString() ?? false
   let selected: LogRecord[]
   const stream = options.getStream()
   if (stream !== undefined) {
@@ -93,26 +100,19 @@ async function read(log: MemoryLog, call: ReadCall, options: Options): Promise<v
       return
     }
     // Both directions include the revision they start from.
-    const last = records.length - 1
-    const from = stream.hasRevision() ? Number(stream.getRevision()) : stream.hasStart() ? 0 : backwards ? last : records.length
+    const from = stream.hasRevision() ? Number(stream.getRevision()) : stream.hasStart() ? 0 : backwards ? records.length - 1 : records.length
     selected = backwards ? records.slice(Math.max(0, from - count + 1), from + 1).reverse() : records.slice(from, from + count)
   } else {
     // Forwards includes the position it starts from; backwards returns what lies before it.
-    const all = options.getAll()
-    const position = all?.getPosition()
-    if (position !== undefined && !log.isBoundary(BigInt(position.getCommitPosition()))) {
-      call.emit('error', invalidPosition)
-      return
-    }
-    const from = position !== undefined
-      ? indexOfPosition(log, BigInt(position.getCommitPosition()), false)
-      : all?.hasStart() ? 0 : log.all.length
-    const scan = backwards ? log.all.slice(0, from).reverse() : log.all.slice(from)
-    selected = scan.filter((r) => passes(filter, r)).slice(0, count)
+    const start = allStart(log, options)
+    if (start === 'invalid') return void call.emit('error', invalidPosition)
+    const from = indexAfter(log, start, true)
+    const filter = filterOf(options)
+    selected = (backwards ? log.all.slice(0, from).reverse() : log.all.slice(from)).filter((r) => passes(filter, r)).slice(0, count)
   }
   for (const record of selected) {
     if (call.cancelled) return
-    await send(call, eventReply(record, uuidAsString))
+    await send(call, eventReply(record))
   }
   call.end()
 }
@@ -125,41 +125,31 @@ async function read(log: MemoryLog, call: ReadCall, options: Options): Promise<v
 async function subscribe(log: MemoryLog, call: ReadCall, options: Options, onClose: (close: () => void) => void): Promise<void> {
   const filter = filterOf(options)
   const checkpointEvery = filter === undefined ? 0 : 32 * Math.max(1, options.getFilter()?.getCheckpointintervalmultiplier() ?? 1)
-  const uuidAsString = options.getUuidOption()?.hasString() ?? false
   const stream = options.getStream()
   const name = stream === undefined ? undefined : streamNameOf(stream.getStreamIdentifier())
   const source = () => (name === undefined ? log.all : log.stream(name) ?? [])
-  let cursor: number
-  if (stream !== undefined) {
-    cursor = stream.hasRevision() ? Number(stream.getRevision()) + 1 : stream.hasStart() ? 0 : source().length
-  } else {
-    const position = options.getAll()?.getPosition()
-    cursor = position !== undefined ? indexOfPosition(log, BigInt(position.getCommitPosition()), true) : options.getAll()?.hasStart() ? 0 : log.all.length
-  }
+  const start = stream === undefined ? allStart(log, options) : undefined
+  let cursor = stream === undefined
+    ? (start === 'invalid' ? 0 : indexAfter(log, start!, false))
+    : stream.hasRevision() ? Number(stream.getRevision()) + 1 : stream.hasStart() ? 0 : source().length
 
   let closed = false
-  let pumping = false
-  let caughtUp = false
-  let scanned = 0
-  const stopWatching = log.watch(() => void pump())
+  let stopWatching = () => {}
   const close = () => {
     closed = true
     stopWatching()
   }
   call.on('cancelled', close).on('close', close)
   onClose(close)
-
   const confirmation = new streams.ReadResp.SubscriptionConfirmation().setSubscriptionId(randomUUID())
   await send(call, new streams.ReadResp().setConfirmation(confirmation))
-  const start = options.getAll()?.getPosition()
-  if (start !== undefined && !log.isBoundary(BigInt(start.getCommitPosition()))) {
-    close()
-    call.emit('error', invalidPosition)
-    return
-  }
+  if (start === 'invalid') return void call.emit('error', invalidPosition)
 
-  // One pump at a time; it re-reads the source's length after every await, so events written
-  // while it waits are never missed.
+  // One pump at a time; it re-reads the source's length after every await, so an event written
+  // while it waits is never missed.
+  let pumping = false
+  let caughtUp = false
+  let scanned = 0
   async function pump(): Promise<void> {
     if (pumping) return
     pumping = true
@@ -168,7 +158,7 @@ async function subscribe(log: MemoryLog, call: ReadCall, options: Options, onClo
         while (!closed && cursor < source().length) {
           const record = source()[cursor++]
           scanned += 1
-          if (passes(filter, record)) await send(call, eventReply(record, uuidAsString))
+          if (passes(filter, record)) await send(call, eventReply(record))
           if (checkpointEvery > 0 && scanned % checkpointEvery === 0) await send(call, checkpointReply(record.position))
         }
         if (closed || caughtUp) return
@@ -180,5 +170,6 @@ async function subscribe(log: MemoryLog, call: ReadCall, options: Options, onClo
       pumping = false
     }
   }
+  if (!closed) stopWatching = log.watch(() => void pump())
   await pump()
 }

@@ -40,15 +40,15 @@ function proposedOf(message: ProposedMessage): Proposed {
   const metadata = message.getMetadataMap()
   const type = metadata.get('type')
   const contentType = metadata.get('content-type')
-  if (type === undefined || contentType === undefined) throw new TypeError('missing-required-metadata-property')
+  if (type === undefined || contentType === undefined) throw new TypeError("Required Metadata Property 'type' or 'content-type' is missing")
   return { id: uuidToString(message.getId()), type, contentType, data: message.getData_asU8(), metadata: message.getCustomMetadata_asU8() }
 }
 
-function missingMetadata() {
-  const trailers = new grpc.Metadata()
-  trailers.set('exception', 'missing-required-metadata-property')
-  trailers.set('required-metadata-properties', 'type,content-type')
-  return { code: grpc.status.INVALID_ARGUMENT, details: 'Missing required metadata property', metadata: trailers }
+/** Expected revision from Append or BatchAppend options: the same oneof under other names. */
+function expectedOf(options: { hasNoStream(): boolean; hasStreamExists(): boolean }, revision: string | undefined): Expected {
+  if (revision !== undefined) return { kind: 'revision', revision: Number(revision) }
+  if (options.hasNoStream()) return { kind: 'no_stream' }
+  return { kind: options.hasStreamExists() ? 'stream_exists' : 'any' }
 }
 
 function appendResp(outcome: AppendOutcome, expected: Expected): AppendResp {
@@ -72,16 +72,9 @@ function appendResp(outcome: AppendOutcome, expected: Expected): AppendResp {
   return new streams.AppendResp().setWrongExpectedVersion(wrong)
 }
 
-function appendOptions(options: AppendReq.Options): { streamName: string; expected: Expected } {
-  const streamName = streamNameOf(options.getStreamIdentifier())
-  if (options.hasRevision()) return { streamName, expected: { kind: 'revision', revision: Number(options.getRevision()) } }
-  if (options.hasNoStream()) return { streamName, expected: { kind: 'no_stream' } }
-  return { streamName, expected: { kind: options.hasStreamExists() ? 'stream_exists' : 'any' } }
-}
-
 /** Client streaming: `options` first, then one `proposed_message` per event. */
 function handleAppend(log: AppendLog, call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
-  let target: ReturnType<typeof appendOptions> | undefined
+  let target: { streamName: string; expected: Expected } | undefined
   const proposed: Proposed[] = []
   let failed = false
   const fail = (error: Parameters<sendUnaryData<AppendResp>>[0]) => {
@@ -94,14 +87,14 @@ function handleAppend(log: AppendLog, call: ServerReadableStream<AppendReq, Appe
     const message = request.getProposedMessage()
     if (target === undefined) {
       if (options === undefined) return fail({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message must carry options' })
-      target = appendOptions(options)
+      target = { streamName: streamNameOf(options.getStreamIdentifier()), expected: expectedOf(options, options.hasRevision() ? options.getRevision() : undefined) }
     } else if (message === undefined) {
       fail({ code: grpc.status.INVALID_ARGUMENT, details: 'only proposed messages may follow the options' })
     } else {
       try {
         proposed.push(proposedOf(message))
-      } catch {
-        fail(missingMetadata())
+      } catch (error) {
+        fail({ code: grpc.status.INVALID_ARGUMENT, details: (error as Error).message })
       }
     }
   })
@@ -110,12 +103,6 @@ function handleAppend(log: AppendLog, call: ServerReadableStream<AppendReq, Appe
     if (target === undefined) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'no options sent' })
     callback(null, appendResp(log.append(target.streamName, target.expected, proposed), target.expected))
   })
-}
-
-function batchExpected(options: BatchAppendReq.Options): Expected {
-  if (options.hasStreamPosition()) return { kind: 'revision', revision: Number(options.getStreamPosition()) }
-  if (options.hasNoStream()) return { kind: 'no_stream' }
-  return { kind: options.hasStreamExists() ? 'stream_exists' : 'any' }
 }
 
 function batchResp(outcome: AppendOutcome, expected: Expected): BatchAppendResp {
@@ -149,7 +136,7 @@ function handleBatchAppend(log: AppendLog, call: ServerDuplexStream<BatchAppendR
     const key = uuidToString(request.getCorrelationId())
     const options = request.getOptions()
     if (options !== undefined) {
-      pending.set(key, { streamName: streamNameOf(options.getStreamIdentifier()), expected: batchExpected(options), proposed: [] })
+      pending.set(key, { streamName: streamNameOf(options.getStreamIdentifier()), expected: expectedOf(options, options.hasStreamPosition() ? options.getStreamPosition() : undefined), proposed: [] })
     }
     const batch = pending.get(key)
     if (batch === undefined) return

@@ -99,7 +99,7 @@ export function follow(
       // 'caughtUp' fires as the message arrives, possibly before events still buffered in the
       // stream reach 'data': the report waits for those.
       subscription.on('caughtUp', () => {
-        caughtUpAfter = subscription.readableLength; console.log("RL", caughtUpAfter, queued, subscription.isPaused())
+        caughtUpAfter = subscription.readableLength
         if (caughtUpAfter === 0) enqueue(reportCaughtUp)
       })
       subscription.on('error', (error) => end(error))
