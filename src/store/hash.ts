@@ -48,3 +48,46 @@ export function nextRecordedAt(now: Date, lastRecordedAt: string | undefined): s
   const iso = now.toISOString()
   return lastRecordedAt !== undefined && lastRecordedAt > iso ? lastRecordedAt : iso
 }
+
+/** Containers with more entries than this are streamed piece by piece into the hash. */
+const STREAM_ABOVE = 64
+
+/**
+ * SHA-256 of the canonical JSON of `value`, without building the whole string: a projection
+ * state of 150,000 learners is hundreds of MB of JSON. Large objects and arrays are written to
+ * the hash entry by entry (keys sorted by UTF-16 code units, as RFC 8785 does); small ones go
+ * through `canonicalize`. The result equals `sha256Hex(canonicalJson(value))`.
+ */
+export function canonicalDigest(value: unknown): string {
+  const hash = createHash('sha256')
+  writeCanonical(hash, value)
+  return hash.digest('hex')
+}
+
+function writeCanonical(hash: ReturnType<typeof createHash>, value: unknown): void {
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    if (Array.isArray(value)) {
+      if (value.length > STREAM_ABOVE) {
+        hash.update('[')
+        value.forEach((item, i) => {
+          if (i > 0) hash.update(',')
+          writeCanonical(hash, item === undefined ? null : item)
+        })
+        hash.update(']')
+        return
+      }
+    } else if (typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
+      const entries = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      if (entries.length > STREAM_ABOVE) {
+        hash.update('{')
+        entries.sort().forEach((key, i) => {
+          hash.update(`${i > 0 ? ',' : ''}${JSON.stringify(key)}:`)
+          writeCanonical(hash, (value as Record<string, unknown>)[key])
+        })
+        hash.update('}')
+        return
+      }
+    }
+  }
+  hash.update(canonicalJson(value))
+}

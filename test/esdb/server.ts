@@ -115,7 +115,6 @@ function batchResp(outcome: AppendOutcome, expected: Expected): BatchAppendResp 
     else success.setPosition(new shared.AllStreamPosition().setCommitPosition(String(outcome.position)).setPreparePosition(String(outcome.position)))
     return response.setSuccess(success)
   }
-  // A google.rpc.Status with code ALREADY_EXISTS and the details packed in an Any.
   const wrong = new shared.WrongExpectedVersion()
   if (outcome.current >= 0) wrong.setCurrentStreamRevision(String(outcome.current))
   else wrong.setCurrentNoStream(new GoogleEmpty())
@@ -123,10 +122,14 @@ function batchResp(outcome: AppendOutcome, expected: Expected): BatchAppendResp 
   else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new GoogleEmpty())
   else if (expected.kind === 'any') wrong.setExpectedAny(new GoogleEmpty())
   else wrong.setExpectedStreamExists(new GoogleEmpty())
+  return response.setError(rpcError(rpcCode.Code.ALREADY_EXISTS, 'WrongExpectedVersion', wrong))
+}
+
+/** A google.rpc.Status whose details (an Any) name the error: the client reads them by type name. */
+function rpcError(code: number, name: string, detail: { serializeBinary(): Uint8Array }) {
   const details = new Any()
-  details.pack(wrong.serializeBinary(), 'event_store.client.WrongExpectedVersion')
-  const error = new rpcStatus.Status().setCode(rpcCode.Code.ALREADY_EXISTS).setMessage('WrongExpectedVersion').setDetails(details)
-  return response.setError(error)
+  details.pack(detail.serializeBinary(), `event_store.client.${name}`)
+  return new rpcStatus.Status().setCode(code).setMessage(name).setDetails(details)
 }
 
 /** Bidirectional: requests grouped by correlation id until `is_final`; one reply per group. */
@@ -140,31 +143,28 @@ function handleBatchAppend(log: AppendLog, call: ServerDuplexStream<BatchAppendR
     }
     const batch = pending.get(key)
     if (batch === undefined) return
-    const reply = new streams.BatchAppendResp().setCorrelationId(request.getCorrelationId()).setStreamIdentifier(streamIdentifier(batch.streamName))
+    // Every reply carries the correlation id and the stream: the client reads both.
+    const reply = (response: BatchAppendResp) =>
+      call.write(response.setCorrelationId(request.getCorrelationId()).setStreamIdentifier(streamIdentifier(batch.streamName)))
     try {
       batch.proposed.push(...request.getProposedMessagesList().map(proposedOf))
     } catch (error) {
       pending.delete(key)
-      const badRequest = new Any()
-      badRequest.pack(new shared.BadRequest().setMessage((error as Error).message).serializeBinary(), 'event_store.client.BadRequest')
-      call.write(reply.setError(new rpcStatus.Status().setCode(rpcCode.Code.INVALID_ARGUMENT).setMessage('BadRequest').setDetails(badRequest)))
-      return
+      const badRequest = new shared.BadRequest().setMessage((error as Error).message)
+      return reply(new streams.BatchAppendResp().setError(rpcError(rpcCode.Code.INVALID_ARGUMENT, 'BadRequest', badRequest)))
     }
     if (!request.getIsFinal()) return
     pending.delete(key)
-    const outcome = batchResp(log.append(batch.streamName, batch.expected, batch.proposed), batch.expected)
-    call.write(outcome.setCorrelationId(reply.getCorrelationId()).setStreamIdentifier(reply.getStreamIdentifier()))
+    reply(batchResp(log.append(batch.streamName, batch.expected, batch.proposed), batch.expected))
   })
   call.on('end', () => call.end())
 }
 
+/** The client appends through BatchAppend only when the server lists it here. */
 function supportedMethods(batchAppend: boolean) {
-  const method = (service: string, name: string, ...featureList: string[]) =>
-    new features.SupportedMethod().setServiceName(service).setMethodName(name).setFeaturesList(featureList)
-  const names = ['read', 'append', 'delete', 'tombstone', ...(batchAppend ? ['batchappend'] : [])]
-  return new features.SupportedMethods()
-    .setEventStoreServerVersion('23.10.0-test')
-    .setMethodsList(names.map((name) => method('event_store.client.streams.streams', name, ...(name === 'read' ? ['position', 'events'] : []))))
+  const names = ['read', 'append', ...(batchAppend ? ['batchappend'] : [])]
+  return new features.SupportedMethods().setEventStoreServerVersion('23.10.0-test').setMethodsList(
+    names.map((name) => new features.SupportedMethod().setServiceName('event_store.client.streams.streams').setMethodName(name)))
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
