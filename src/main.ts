@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config'
+import { runReplayCommand, runVerifyCommand } from './cli/audit'
+import { runImportCommand } from './cli/import'
 import { runKeysAdd } from './cli/keys'
 import { serve } from './cli/serve'
 import { runSimulateCommand } from './cli/simulate'
+import { configuredStore, runExportCommand, runRestoreCommand } from './cli/transfer'
 import { openLedger } from './cli/context'
 import { stdout } from './cli/output'
 
 const USAGE = `usage: placement-ledger <command>
   serve [--demo]                          run the HTTP service (--demo: simulate a programme into an empty ledger)
   keys add --role R [--operator ID] [--id NAME]
-  simulate --learners N [--seed S]        write a realistic programme through the command path`
+  simulate --learners N [--seed S]        write a realistic programme through the command path
+  replay [--known-at T] [--as-of D]       rebuild every projection in isolation: position, digest, figures (JSON)
+  verify                                  recompute every hash chain: first break and digest (JSON; exit 1 on a break)
+  import FILE [--type T] [--dry-run] [--report out.csv|out.json]
+                                          import learner events from NDJSON or CSV (exit 1 if a row was rejected)
+  export                                  every stored event as NDJSON on stdout, in log order
+  restore FILE                            write an export into an EMPTY store, ids, revisions, recordedAt and hashes kept (JSON summary)`
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv
@@ -37,6 +46,16 @@ async function main(argv: string[]): Promise<number> {
         await ledger.close()
       }
     }
+    case 'replay':
+      return runReplayCommand(args, config)
+    case 'verify':
+      return runVerifyCommand(args, config)
+    case 'import':
+      return runImportCommand(args, () => openLedger(config), stdout)
+    case 'export':
+      return runExportCommand(args, { openStore: configuredStore(config, { createDataDir: false }) })
+    case 'restore':
+      return runRestoreCommand(args, { openStore: configuredStore(config, { createDataDir: true }) })
     default:
       break
   }

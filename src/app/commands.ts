@@ -15,7 +15,8 @@ import {
 import type { DecidedEvent, LearnerContext } from '../domain/types'
 import { badRequest, WrongExpectedRevision } from '../errors'
 import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
-import type { CommandOptions, Commands, LearnerEventInput } from './types'
+import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './types'
+import { decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
 import type { ProjectionRunner } from './runner'
 
@@ -38,6 +39,8 @@ interface StreamWrite {
   decide(history: DecidedEvent[]): void
   /** The client's expected revision; without it the handler retries on a conflict. */
   expectedRevision?: number
+  /** Decide only: answer what the append would, write nothing. */
+  dryRun?: DryRun
 }
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
@@ -64,6 +67,7 @@ export function createCommands(deps: CommandDeps): Commands {
         // Cross-stream facts come from the projections: they must hold the whole log first.
         await runner.require(await store.headPosition())
         const stored = await store.readStream(w.streamId)
+        if (w.dryRun) return decideDryRun(w.dryRun, w.streamId, stored, w.proposed, w.expectedRevision, w.decide)
         const current = stored.length - 1
         const recorded = new Set(stored.map((e) => e.eventId))
         const resend = w.proposed.some((p) => recorded.has(p.eventId))
@@ -142,6 +146,17 @@ export function createCommands(deps: CommandDeps): Commands {
       })
     },
 
+    async publishReport(actor, input, options) {
+      const data = parse(programmeEvents.ReportPublished, input, 'report')
+      const event = proposal(actor, 'ReportPublished', data, options?.eventId, correlation(options))
+      return write({
+        streamId: PROGRAMME_STREAM,
+        lockKeys: [],
+        proposed: [event],
+        decide: (history) => { decideProgramme(foldProgramme(history), toDecidedProposed(event), { actor }) },
+      })
+    },
+
     async appendLearnerEvents(actor, learnerId, inputs: LearnerEventInput[], options) {
       parse(Id, learnerId, 'learnerId')
       if (inputs.length === 0) throw badRequest('a batch holds at least one event')
@@ -169,17 +184,19 @@ export function createCommands(deps: CommandDeps): Commands {
       })
       const ids = new Set(proposed.map((p) => p.eventId))
       if (ids.size !== proposed.length) throw badRequest('a batch names the same eventId twice')
-      const ctx: LearnerContext = {
+      const recordedCtx: LearnerContext = {
         actor,
         operatorExists: (id) => operatorExists(runner.state, id),
         cohort: (id) => cohortFacts(runner.state, id),
         personHasActiveRecord: (key, except) => personHasActiveRecord(runner.state, key, except),
       }
+      const ctx = options?.dryRun ? options.dryRun.context(recordedCtx) : recordedCtx
       return write({
         streamId: toLearnerStreamId(learnerId),
         lockKeys,
         proposed,
         expectedRevision: options?.expectedRevision,
+        dryRun: options?.dryRun,
         decide: (history) => { decideLearner(foldLearner(history), proposed.map(toDecidedProposed), ctx) },
       })
     },

@@ -3,9 +3,25 @@ import { upcast, type Envelope } from '../../events'
 import { evolveLedger, initialLedgerState, type LedgerState } from '../../projections/ledger'
 import type { EventStore, Subscription } from '../store/types'
 import { LedgerError } from '../errors'
+import type { SnapshotImage, SnapshotStore } from './snapshots'
 
 const INITIAL_RETRY_MS = 200
 const MAX_RETRY_MS = 5000
+/** How often the runner asks itself whether a snapshot is due. */
+const SNAPSHOT_CHECK_MS = 10_000
+
+export interface RunnerOptions {
+  /** Where projection snapshots live; without it every start folds the whole log. */
+  snapshots?: SnapshotStore
+  /**
+   * A snapshot is due once this many events (default 100,000), and a tenth of the log, were
+   * applied since the last one: writing one costs in proportion to the state, so a larger
+   * ledger takes them less often, and a start never replays more than about a tenth of the log.
+   */
+  snapshotEveryEvents?: number
+  /** ...or once the last is this old, if any event was applied since (default one hour). */
+  snapshotEveryMs?: number
+}
 
 export const projectionBehind = (position: number, wanted: number) =>
   new LedgerError(503, 'projection-behind', `projections hold position ${position}, not yet ${wanted}; try again`)
@@ -27,14 +43,81 @@ export class ProjectionRunner {
   private retry: NodeJS.Timeout | undefined
   private retryDelayMs = INITIAL_RETRY_MS
   private readonly progress = new EventEmitter()
+  /** The event at `position`, which a snapshot names so that the log can confirm it on load. */
+  private lastEventId = ''
+  private lastHash = ''
+  private snapshotPosition = 0
+  private snapshotAt = Date.now()
+  private snapshotting: Promise<void> | undefined
+  private snapshotTimer: NodeJS.Timeout | undefined
 
-  constructor(private readonly store: EventStore) {
+  constructor(private readonly store: EventStore, private readonly options: RunnerOptions = {}) {
     this.progress.setMaxListeners(0)
   }
 
-  /** Starts following the log; resolves once the state holds everything the log held at start. */
-  start(): Promise<void> {
-    return new Promise((resolve) => this.follow(resolve))
+  /**
+   * Starts following the log; resolves once the state holds everything the log held at start.
+   * With snapshots, it first loads the newest one the log confirms and follows from there.
+   */
+  async start(): Promise<void> {
+    const { snapshots } = this.options
+    if (snapshots !== undefined && this.position === 0) {
+      const image = await snapshots.loadVerified((position) => this.eventAt(position))
+      if (image !== undefined) this.install(image)
+    }
+    await new Promise<void>((resolve) => this.follow(resolve))
+    if (snapshots !== undefined && !this.stopped) {
+      // A rebuild is worth keeping at once; after that, the timer decides.
+      void this.snapshotIfDue()
+      this.snapshotTimer = setInterval(() => void this.snapshotIfDue(), SNAPSHOT_CHECK_MS).unref()
+    }
+  }
+
+  private async eventAt(position: number): Promise<{ eventId: string; hash: string } | undefined> {
+    for await (const e of this.store.readAll({ fromPosition: position, limit: 1 })) {
+      return e.position === position ? { eventId: e.eventId, hash: e.metadata.hash } : undefined
+    }
+    return undefined
+  }
+
+  private install(image: SnapshotImage): void {
+    Object.assign(this.state, image.state)
+    this.position = image.position
+    this.events = image.events
+    this.lastEventId = image.eventId
+    this.lastHash = image.hash
+    this.timeline.load(image.timeline)
+    this.snapshotPosition = image.position
+  }
+
+  private snapshotIfDue(): Promise<void> {
+    const since = this.position - this.snapshotPosition
+    const every = Math.max(this.options.snapshotEveryEvents ?? 100_000, Math.floor(this.snapshotPosition / 10))
+    const due = since >= every || (since > 0 && Date.now() - this.snapshotAt >= (this.options.snapshotEveryMs ?? 3_600_000))
+    return due && this.caughtUp && this.snapshotting === undefined ? this.snapshot() : Promise.resolve()
+  }
+
+  /**
+   * Writes a snapshot of the state as it is now, when snapshots are configured and anything was
+   * applied since the last one. The state is encoded synchronously (the loop pauses for that,
+   * in proportion to the state's size); the file is written in the background. Never rejects:
+   * a failed snapshot costs the next start a longer replay, nothing else, and is logged.
+   */
+  async snapshot(): Promise<void> {
+    const { snapshots } = this.options
+    if (this.snapshotting !== undefined) await this.snapshotting
+    if (snapshots === undefined || this.position === 0 || this.position === this.snapshotPosition) return
+    const image: SnapshotImage = {
+      state: this.state, position: this.position, events: this.events,
+      eventId: this.lastEventId, hash: this.lastHash, timeline: this.timeline.arrays(),
+    }
+    this.snapshotPosition = image.position
+    this.snapshotAt = Date.now()
+    this.snapshotting = snapshots.save(image).then(
+      () => undefined,
+      (error: unknown) => snapshots.log.warn({ err: error, position: image.position }, 'projection snapshot failed'),
+    ).finally(() => { this.snapshotting = undefined })
+    return this.snapshotting
   }
 
   /**
@@ -54,9 +137,12 @@ export class ProjectionRunner {
       onError: (error) => {
         this.lastError = error
         this.caughtUp = false
-        if (this.stopped) return
+        // A store that retries by itself may report each failed attempt: one replacement is
+        // enough, and a second would leave two followers applying every event.
+        if (this.stopped || this.retry !== undefined) return
         const old = this.subscription
         this.retry = setTimeout(() => {
+          this.retry = undefined
           void old?.stop()
           this.follow(onCaughtUp)
         }, this.retryDelayMs)
@@ -68,6 +154,8 @@ export class ProjectionRunner {
   apply(event: Envelope): void {
     evolveLedger(this.state, upcast(event))
     this.position = event.position
+    this.lastEventId = event.eventId
+    this.lastHash = event.metadata.hash
     this.timeline.push(event.position, Date.parse(event.metadata.recordedAt))
     this.events++
     this.lastError = undefined
@@ -110,8 +198,10 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.retry)
+    clearInterval(this.snapshotTimer)
     await this.subscription?.stop()
     this.subscription = undefined
+    await this.snapshotting
   }
 }
 
@@ -144,6 +234,20 @@ class Timeline {
 
   first(): string | undefined {
     return this.length === 0 ? undefined : new Date(this.times[0]).toISOString()
+  }
+
+  /** Copies of the filled part, for a snapshot. */
+  arrays(): { positions: Float64Array; times: Float64Array } {
+    return { positions: this.positions.slice(0, this.length), times: this.times.slice(0, this.length) }
+  }
+
+  load(arrays: { positions: Float64Array; times: Float64Array }): void {
+    const capacity = Math.max(1024, arrays.positions.length * 2)
+    this.positions = new Float64Array(capacity)
+    this.times = new Float64Array(capacity)
+    this.positions.set(arrays.positions)
+    this.times.set(arrays.times)
+    this.length = arrays.positions.length
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Actor, LearnerEventType } from '../../events'
+import type { DecidedEvent, LearnerContext } from '../domain/types'
 import type { AppendResult } from '../store/types'
 
 /** Per-call options of a command. */
@@ -25,10 +26,26 @@ export interface Commands {
   openCohort(actor: Actor, input: unknown, options?: CommandOptions): Promise<AppendResult>
   closeCohort(actor: Actor, cohortId: string, input: unknown, options?: CommandOptions): Promise<AppendResult>
   setProgrammeTarget(actor: Actor, input: unknown, options?: CommandOptions): Promise<AppendResult>
+  /** Records ReportPublished (admin, auditor); input is its data: figures are computed by the caller. */
+  publishReport(actor: Actor, input: unknown, options?: CommandOptions): Promise<AppendResult>
   appendLearnerEvents(
     actor: Actor,
     learnerId: string,
     events: LearnerEventInput[],
-    options?: { expectedRevision?: number; correlationId?: string },
+    options?: { expectedRevision?: number; correlationId?: string; dryRun?: DryRun },
   ): Promise<AppendResult>
+}
+
+/**
+ * A dry run's scratch ledger (import/dry-run.ts). A command given one decides as usual, against
+ * the stream's recorded history followed by the events earlier calls of the same dry run
+ * decided, with cross-stream facts adjusted by them, and writes nothing (positions 0).
+ */
+export interface DryRun {
+  /** Events earlier calls decided for this stream, oldest first. */
+  pending(streamId: string): readonly DecidedEvent[]
+  /** The cross-stream facts as the earlier calls would have left them. */
+  context(ctx: LearnerContext): LearnerContext
+  /** Keeps events just decided for a stream, whose recorded history is `recorded`. */
+  record(streamId: string, recorded: readonly DecidedEvent[], decided: readonly DecidedEvent[]): void
 }

@@ -10,6 +10,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { Actor, Id, Role, Sha256Hex } from '../../events'
 import { ConfigError, reason } from '../config'
+import { createFileExclusive } from './create-exclusive'
 
 export const ApiKeyEntry = z
   .strictObject({ id: Id, role: Role, operatorId: Id.optional(), sha256: Sha256Hex })
@@ -67,7 +68,7 @@ function writeKeysFile(file: string, entries: readonly ApiKeyEntry[], flag: 'w' 
   const text = `${JSON.stringify(entries, null, 2)}\n`
   if (flag === 'wx') {
     // Exclusive: two servers starting at once must not both mint an admin key.
-    writeFileSync(file, text, { flag: 'wx', mode: 0o600 })
+    createFileExclusive(file, text, 0o600)
     return
   }
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`

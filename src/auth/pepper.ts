@@ -7,10 +7,11 @@
  * therefore gives the same personKeys, which is what moving a ledger to another host needs.
  */
 import { createHmac, randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { badRequest } from '../errors'
 import { ConfigError, reason, type Config } from '../config'
+import { createFileExclusive } from './create-exclusive'
 
 const MIN_LENGTH = 32
 
@@ -35,7 +36,7 @@ export function loadPepper(config: Pick<Config, 'dataDir' | 'pepper'>): Buffer {
   const file = pepperFile(config)
   try {
     // Exclusive create: if it already exists (or another process just made it) we read it instead.
-    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 })
+    createFileExclusive(file, `${randomBytes(32).toString('base64url')}\n`, 0o600)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw new ConfigError(`the pepper file '${file}' cannot be created: ${reason(err)}`)

@@ -1,10 +1,16 @@
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import pino from 'pino'
 import type { Config } from '../config'
 import { ensureDataDir } from '../config'
 import { ensureKeysFile, loadKeys } from '../auth/keys'
 import { buildApp } from '../http/app'
 import { serviceRoutes } from '../http/routes'
-import { openLedger } from './context'
+import { loadPepper, personKey } from '../auth/pepper'
+import { createLedger, type Ledger } from '../app/ledger'
+import { ledgerReadiness } from '../app/readiness'
+import { loggerOptions } from '../http/plugins/logging'
+import { openStore } from '../store/open'
 import { planProgramme, runSimulation } from '../app/simulate'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -22,28 +28,25 @@ export async function serve(args: string[], config: Config): Promise<number> {
     process.stdout.write(`Created ${config.keysFile} with an admin key. It is shown once, keep it:\n\n  ${created.adminKey}\n\n`)
   }
   const keys = loadKeys(config.keysFile)
-  const ledger = await openLedger(config)
+  const ledger = await openServiceLedger(config)
   const app = await buildApp({
     config,
     keys,
     routes: serviceRoutes(ledger),
-    readiness: async () => {
-      const checks: Record<string, unknown> = { store: ledger.store.kind, position: ledger.runner.position }
-      try {
-        await ledger.store.ping()
-        const head = await ledger.store.headPosition()
-        checks.head = head
-        checks.storeReachable = true
-        return { ready: ledger.runner.caughtUp && ledger.runner.position >= head, checks }
-      } catch {
-        checks.storeReachable = false
-        return { ready: false, checks }
-      }
-    },
+    readiness: ledgerReadiness(ledger),
   })
   await app.listen({ port: config.port, host: config.host })
 
   let closing = false
+  // server.close() closes only the connections idle at that moment: a keep-alive connection
+  // whose request is still in flight stays open after its answer, and close() would wait for
+  // the client to hang up (or the 72 s keep-alive timeout), past the grace period. So while
+  // closing, each connection is closed as soon as its answer has gone.
+  app.server.on('request', (_request, response) => {
+    response.on('finish', () => {
+      if (closing) setImmediate(() => app.server.closeIdleConnections())
+    })
+  })
   const shutdown = (signal: string) => {
     if (closing) {
       app.log.warn({ signal }, 'second signal: exiting now')
@@ -78,4 +81,25 @@ export async function serve(args: string[], config: Config): Promise<number> {
     }
   }
   return new Promise<number>(() => { /* runs until a signal */ })
+}
+
+/**
+ * The ledger as the service runs it: with projection snapshots in `$LEDGER_DATA_DIR/snapshots`,
+ * so a restart loads the last one the log confirms instead of folding the whole log, and a clean
+ * shutdown (ledger.close) leaves a fresh one.
+ */
+async function openServiceLedger(config: Config): Promise<Ledger> {
+  const pepper = loadPepper(config)
+  const store = await openStore(config)
+  const log = pino(loggerOptions(config) as pino.LoggerOptions)
+  const ledger = createLedger({
+    store,
+    personKey: (nationalId) => personKey(pepper, nationalId),
+    snapshots: {
+      dir: join(config.dataDir, 'snapshots'),
+      log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message) },
+    },
+  })
+  await ledger.start()
+  return ledger
 }

@@ -10,6 +10,7 @@ import { version } from '../../package.json'
 import type { KeyRing } from '../auth/keys'
 import type { Config } from '../config'
 import { authPlugin } from './plugins/auth'
+import { closingPlugin } from './plugins/closing'
 import { docsPlugin } from './plugins/docs'
 import { errorsPlugin } from './plugins/errors'
 import { healthPlugin, type Readiness } from './plugins/health'
@@ -40,6 +41,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Behind a proxy the client address would be the proxy's; trusting X-Forwarded-For by
     // default would let any client pick the address the rate limit counts against.
     trustProxy: false,
+    // closingPlugin answers these in the service's error shape instead.
+    return503OnClosing: false,
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -49,6 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(loggingPlugin)
   await app.register(errorsPlugin)
+  await app.register(closingPlugin)
   await app.register(authPlugin, { keys: deps.keys })
   await app.register(securityPlugin, { rateLimitPerMinute: config.rateLimitPerMinute })
   if (config.docsEnabled) await app.register(docsPlugin, { version })

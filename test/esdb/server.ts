@@ -213,7 +213,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   const port = await listen(0)
   const stop = async () => {
-    // Abrupt, as a crash or a network cut: open calls end with UNAVAILABLE on the client.
+    // Abrupt, as a crash or a network cut: open calls fail (CANCELLED) and new ones find nobody (UNAVAILABLE).
     server?.forceShutdown()
     server = undefined
     closers.forEach((close) => close())

@@ -8,7 +8,7 @@ import type { CommandOptions, Commands, LearnerEventInput } from '../../src/app/
 import type { AppendResult } from '../../src/store/types'
 
 export type Call =
-  | { method: 'registerOperator' | 'openCohort' | 'setProgrammeTarget'; actor: Actor; input: unknown; options?: CommandOptions }
+  | { method: 'registerOperator' | 'openCohort' | 'setProgrammeTarget' | 'publishReport'; actor: Actor; input: unknown; options?: CommandOptions }
   | { method: 'closeCohort'; actor: Actor; cohortId: string; input: unknown; options?: CommandOptions }
   | { method: 'appendLearnerEvents'; actor: Actor; learnerId: string; events: LearnerEventInput[]; options?: { expectedRevision?: number; correlationId?: string } }
 
@@ -31,6 +31,9 @@ export class RecordingCommands implements Commands {
   }
   async setProgrammeTarget(actor: Actor, input: unknown, options?: CommandOptions) {
     return this.record({ method: 'setProgrammeTarget', actor, input, options }, 'programme', ['ProgrammeTargetSet'], [options?.eventId])
+  }
+  async publishReport(actor: Actor, input: unknown, options?: CommandOptions) {
+    return this.record({ method: 'publishReport', actor, input, options }, 'programme', ['ReportPublished'], [options?.eventId])
   }
   async appendLearnerEvents(actor: Actor, learnerId: string, events: LearnerEventInput[], options?: { expectedRevision?: number; correlationId?: string }) {
     const call: Call = { method: 'appendLearnerEvents', actor, learnerId, events, options }

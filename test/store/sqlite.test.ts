@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
-import type { Envelope } from '../../events'
+import { GENESIS_HASH, type Envelope } from '../../events'
 import { DuplicateEventId, StoreUnavailable } from '../../src/errors'
-import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite'
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite'
 import { openDatabase } from '../../src/store/sqlite/schema'
 import type { EventStore, ProposedEvent } from '../../src/store/types'
 import { runStoreContract } from './contract'
@@ -19,7 +19,7 @@ function tempFile(t: { teardown(fn: () => void): void }): string {
   return join(dir, 'ledger.db')
 }
 
-function openTemp(t: { teardown(fn: () => unknown): void }, options: SqliteStoreOptions = {}): { store: EventStore; file: string } {
+function openTemp(t: { teardown(fn: () => unknown): void }, options: SqliteStoreOptions = {}): { store: SqliteStore; file: string } {
   const file = tempFile(t)
   const store = openSqliteStore(file, options)
   t.teardown(() => store.close())
@@ -254,4 +254,108 @@ t.test('appends through the store wake its subscriptions at once, without waitin
   const result = await store.append('learner-A', -1, [proposed(0)])
   t.equal((await delivered).eventId, result.events[0].eventId)
   await sub.stop()
+})
+
+t.test('group commit: appends to different streams that arrive together share one transaction', async (t) => {
+  const { store } = openTemp(t, { pollIntervalMs: 3_600_000 })
+  const before = store.groupCommitStats()
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.append(`learner-${i}`, -1, [proposed(i)])))
+  const after = store.groupCommitStats()
+  t.equal(after.transactions - before.transactions, 1, 'one transaction, so one fsync, for the ten')
+  t.equal(after.appends - before.appends, 10)
+  t.same(results.map((r) => r.position), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'in the order they were submitted')
+  t.same((await collect(store.readAll())).map((e) => e.streamId), results.map((r) => r.streamId))
+})
+
+t.test('group commit: an idle store commits each append at once, alone', async (t) => {
+  const { store } = openTemp(t)
+  const before = store.groupCommitStats().transactions
+  for (let i = 0; i < 3; i++) await store.append(`learner-${i}`, -1, [proposed(i)])
+  t.equal(store.groupCommitStats().transactions - before, 3)
+})
+
+t.test('group commit: a refused append inside a batch leaves the others of the batch as they are', async (t) => {
+  const { store } = openTemp(t)
+  const first = await store.append('learner-R', -1, [proposed(0)])
+  const resent = (await store.readStream('learner-R'))[0]
+  const before = store.groupCommitStats().transactions
+  const a = proposed(1)
+  const [okA, wrongRevision, dupOtherStream, okD, idempotent, partlyRecorded] = await Promise.allSettled([
+    store.append('learner-A', -1, [a, proposed(2)]),
+    store.append('learner-R', 5, [proposed(3)]),
+    // Reuses an eventId written by the first append of this very batch, in another stream.
+    store.append('learner-C', -1, [{ ...proposed(4), eventId: a.eventId }]),
+    store.append('learner-D', -1, [proposed(5)]),
+    store.append('learner-R', -1, [{ ...proposed(0), eventId: resent.eventId, correlationId: resent.metadata.correlationId, data: resent.data }]),
+    store.append('learner-E', -1, [proposed(6), { ...proposed(7), eventId: a.eventId }]),
+  ])
+  t.equal(store.groupCommitStats().transactions - before, 1, 'all six in one transaction')
+  t.match(okA, { status: 'fulfilled', value: { streamRevision: 1, duplicate: false } })
+  t.match(wrongRevision, { status: 'rejected', reason: { code: 'wrong-expected-revision', expected: 5, actual: 0 } })
+  t.match(dupOtherStream, { status: 'rejected', reason: { code: 'duplicate-event-id' } })
+  t.match(okD, { status: 'fulfilled', value: { streamRevision: 0, duplicate: false } })
+  t.match(idempotent, { status: 'fulfilled', value: { duplicate: true, position: first.position } })
+  t.match(partlyRecorded, { status: 'rejected', reason: { code: 'duplicate-event-id' } })
+  const log = await collect(store.readAll())
+  t.same(log.map((e) => [e.position, e.streamId, e.streamRevision]), [
+    [1, 'learner-R', 0], [2, 'learner-A', 0], [3, 'learner-A', 1], [4, 'learner-D', 0],
+  ], 'only the accepted appends are written, positions dense')
+  t.same(await store.readStream('learner-C'), [])
+  t.same(await store.readStream('learner-E'), [], 'a refused append is rolled back whole')
+  t.equal((await store.readStream('learner-D'))[0].metadata.prevHash, GENESIS_HASH)
+})
+
+t.test('group commit: at most maxAppendsPerTransaction appends share a transaction', async (t) => {
+  const { store } = openTemp(t, { maxAppendsPerTransaction: 4 })
+  const before = store.groupCommitStats()
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.append(`learner-${i}`, -1, [proposed(i)])))
+  const after = store.groupCommitStats()
+  t.equal(after.transactions - before.transactions, 3)
+  t.equal(after.largestBatch, 4)
+  t.same(results.map((r) => r.position), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+})
+
+t.test('group commit: a transaction that fails as a whole refuses every append of it, and writes nothing', async (t) => {
+  const { store, file } = openTemp(t, { busyTimeoutMs: 0 })
+  await store.append('learner-A', -1, [proposed(0)])
+  const other = new Database(file)
+  t.teardown(() => other.close())
+  other.exec('BEGIN IMMEDIATE')
+  const outcomes = await Promise.allSettled([0, 1, 2].map((i) => store.append(`learner-${i}`, -1, [proposed(i)])))
+  other.exec('ROLLBACK')
+  for (const o of outcomes) t.match(o, { status: 'rejected', reason: { code: 'store-unavailable' } })
+  t.equal(await store.headPosition(), 1)
+  t.match(await store.append('learner-0', -1, [proposed(0)]), { position: 2 }, 'the store takes writes again')
+})
+
+t.test('group commit: close commits the appends already accepted', async (t) => {
+  const file = tempFile(t)
+  const store = openSqliteStore(file)
+  const pending = store.append('learner-A', -1, [proposed(0)])
+  await store.close()
+  t.match(await pending, { position: 1, duplicate: false })
+  const reopened = openSqliteStore(file)
+  t.teardown(() => reopened.close())
+  t.equal(await reopened.headPosition(), 1)
+})
+
+t.test('group commit: subscribers see a whole batch, in order', async (t) => {
+  const { store } = openTemp(t, { pollIntervalMs: 3_600_000 })
+  let caughtUp!: () => void
+  const ready = new Promise<void>((resolve) => (caughtUp = resolve))
+  const seen: number[] = []
+  let arrived!: () => void
+  const all = new Promise<void>((resolve) => (arrived = resolve))
+  const sub = store.subscribe(0, {
+    onEvent: (e) => {
+      seen.push(e.position)
+      if (seen.length === 5) arrived()
+    },
+    onCaughtUp: () => caughtUp(),
+  })
+  await ready
+  await Promise.all(Array.from({ length: 5 }, (_, i) => store.append(`learner-${i}`, -1, [proposed(i)])))
+  await all
+  await sub.stop()
+  t.same(seen, [1, 2, 3, 4, 5])
 })

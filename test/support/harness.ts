@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { createLedger, type Ledger } from '../../src/app/ledger'
+import { ledgerReadiness } from '../../src/app/readiness'
 import type { Clock } from '../../src/app/clock'
 import { hashKey, KeyRing, type ApiKeyEntry } from '../../src/auth/keys'
 import { personKey } from '../../src/auth/pepper'
@@ -61,7 +62,7 @@ export async function harness(t: { teardown(fn: () => unknown): void }, options:
     keys: new KeyRing(ENTRIES),
     routes: serviceRoutes(ledger),
     logger: false,
-    readiness: async () => ({ ready: ledger.runner.caughtUp, checks: { position: ledger.runner.position } }),
+    readiness: ledgerReadiness(ledger),
   })
   t.teardown(async () => {
     await app.close()

@@ -11,7 +11,7 @@
 import { DEFINITION_IDS, GROUP_BYS, upcast, type DefinitionId, type GroupBy } from '../../../events'
 import { computeIndicator, type EmploymentGroup, type InsertionGroup } from '../../../projections/indicators'
 import { evolveLedger, initialLedgerState, ledgerSnapshot, type LedgerState } from '../../../projections/ledger'
-import { canonicalJson, sha256Hex } from '../../store/hash'
+import { canonicalDigest } from '../../store/hash'
 import type { EventStore } from '../../store/types'
 import { yieldToEventLoop } from './time'
 
@@ -68,11 +68,12 @@ export async function replayState(store: EventStore, options: Omit<ReplayOptions
       await yieldToEventLoop()
     }
   }
+  options.onProgress?.(events, head, head)
   return { state, position, events }
 }
 
-/** SHA-256 of the canonical JSON of the state's snapshot. */
-export const stateDigest = (state: LedgerState): string => sha256Hex(canonicalJson(ledgerSnapshot(state)))
+/** SHA-256 of the canonical JSON of the state's snapshot, hashed without building the whole string. */
+export const stateDigest = (state: LedgerState): string => canonicalDigest(ledgerSnapshot(state))
 
 export function allIndicators(state: LedgerState, asOf: string, knownAt: string): AllIndicators {
   const out = {} as AllIndicators

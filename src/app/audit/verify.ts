@@ -125,5 +125,6 @@ export async function verifyStore(store: EventStore, options: VerifyOptions = {}
       await yieldToEventLoop()
     }
   }
+  options.onProgress?.(verifier.events, head, head)
   return verifier.result()
 }

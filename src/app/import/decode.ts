@@ -65,7 +65,7 @@ export async function* splitLines(texts: AsyncIterable<string>, maxLength: numbe
   let tooLong = false
   const finish = (text: string): Line => {
     const body = text.endsWith('\r') ? text.slice(0, -1) : text
-    const out: Line = tooLong ? { line, text: '', tooLong: true } : { line, text: body }
+    const out: Line = tooLong || body.length > maxLength ? { line, text: '', tooLong: true } : { line, text: body }
     line++
     tooLong = false
     return out

@@ -2,9 +2,13 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Ledger } from '../../app/ledger'
 import { IndicatorService } from '../../app/indicators'
+import { auditRoutes } from './audit'
 import { positionHeader } from './common'
+import { dashboardRoutes } from './dashboard'
+import { importRoutes } from './imports'
 import { indicatorRoutes } from './indicators'
 import { readRoutes } from './reads'
+import { reportRoutes } from './reports'
 import { writeRoutes } from './writes'
 
 /** Every route of the service, as plugins for buildApp; each answer carries X-Ledger-Position. */
@@ -17,5 +21,6 @@ export function serviceRoutes(ledger: Ledger): FastifyPluginAsync[] {
       if (request.url.startsWith('/v1/')) await setHeader(request, reply)
     })
   }, { name: 'ledger-position-header' })
-  return [header, writeRoutes(ledger), readRoutes(ledger), indicatorRoutes(ledger, indicators)]
+  return [header, writeRoutes(ledger), readRoutes(ledger), indicatorRoutes(ledger, indicators),
+    auditRoutes(ledger), reportRoutes(ledger), dashboardRoutes(), importRoutes(ledger)]
 }

@@ -1,6 +1,7 @@
 /**
- * Reads through the client, a page at a time: no gRPC stream stays open across a consumer's
- * awaits, and memory stays bounded by the page size.
+ * Reads through the client. `$all` is read a page at a time: no gRPC stream stays open across a
+ * consumer's awaits, and memory stays bounded by the page size. A stream is read whole (ledger
+ * streams are short).
  */
 import {
   BACKWARDS, END, FORWARDS, StreamNotFoundError,

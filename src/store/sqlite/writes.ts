@@ -1,19 +1,42 @@
 import { GENESIS_HASH, type Envelope, type Metadata } from '../../../events'
 import { DuplicateEventId, LedgerError, WrongExpectedRevision } from '../../errors'
-import { eventHash, nextRecordedAt, payloadFingerprint } from '../hash'
+import type Database from 'better-sqlite3'
+import { canonicalData, eventHash, nextRecordedAt, payloadFingerprint } from '../hash'
 import type { AppendResult, ProposedEvent } from '../types'
+import type { AppendRequest, Outcome } from './group-commit'
 import type { RecordedRow, Statements } from './statements'
 
 type Appended = AppendResult['events'][number]
 
 /**
- * The whole body of one append; the caller runs it inside BEGIN IMMEDIATE. It is one function
- * so that several appends can later share a transaction (group commit) by calling it in turn.
+ * One transaction (BEGIN IMMEDIATE ... COMMIT) for a batch of appends, each in its own savepoint
+ * (a nested better-sqlite3 transaction): an append refused (wrong revision, duplicate eventId)
+ * rolls back to its savepoint and leaves the others of the batch as they are. Each append sees
+ * the ones before it in the batch, so the batch means the same as the appends one after another.
  */
+export function batchAppender(
+  db: Database.Database, st: Statements, now: () => Date,
+): (batch: AppendRequest[]) => Outcome[] {
+  const appendOne = db.transaction(appendInTransaction)
+  const all = db.transaction((batch: AppendRequest[]) => batch.map((r): Outcome => {
+    try {
+      return { ok: true, result: appendOne(st, now, r.streamId, r.expectedRevision, r.events) }
+    } catch (error) {
+      // SQLite gave up the whole transaction (I/O error, full disk): the batch fails as one.
+      if (!db.inTransaction) throw error
+      return { ok: false, error }
+    }
+  }))
+  return (batch) => all.immediate(batch)
+}
+
+/** The whole body of one append; the caller runs it inside a transaction or savepoint. */
 export function appendInTransaction(
   st: Statements, now: () => Date, streamId: string, expectedRevision: number, events: ProposedEvent[],
 ): AppendResult {
-  const fingerprints = events.map((e) => payloadFingerprint(streamId, e.type, e.data))
+  // The canonical data serves both the fingerprint and the hash: computed once per event.
+  const canonical = events.map((e) => canonicalData(e.data))
+  const fingerprints = events.map((e, i) => payloadFingerprint(streamId, e.type, e.data, canonical[i]))
   const original = findRecorded(st, streamId, events, fingerprints)
   if (original !== undefined) return original
 
@@ -29,7 +52,7 @@ export function appendInTransaction(
     const hash = eventHash({
       streamId, streamRevision, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion,
       data: e.data, recordedAt, actor: e.actor, prevHash,
-    })
+    }, canonical[i])
     const metadata: Metadata = {
       recordedAt, actor: e.actor, correlationId: e.correlationId,
       ...(e.causationId !== undefined && { causationId: e.causationId }),

@@ -1,0 +1,141 @@
+/**
+ * Dry runs: the command path decides as usual and writes nothing. A dry run keeps what its
+ * earlier calls decided, so a later row is judged as it would be after the earlier ones were
+ * written: a learner's own stream (its history plus the dry-run events), and the cross-stream
+ * facts those events change (seats taken in a cohort, a person's active record).
+ *
+ * What a dry run cannot see: an eventId recorded in another stream (the store answers that only
+ * on a real append; derived eventIds include the learnerId, so it takes a client-chosen id), and
+ * writes made by others while it runs. Positions in its results are 0: nothing was recorded.
+ */
+import type { Envelope } from '../../../events'
+import { foldLearner, learnerStatus, type LearnerState } from '../../domain'
+import type { DecidedEvent, LearnerContext } from '../../domain/types'
+import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
+import { payloadFingerprint } from '../../store/hash'
+import type { AppendResult, ProposedEvent } from '../../store/types'
+import type { DryRun } from '../types'
+
+/** What a learner stream contributes to cross-stream rules. */
+interface Mark {
+  learnerId?: string
+  personKey?: string
+  /** Not rejected or withdrawn: the record blocks another application of the same person. */
+  active: boolean
+  /** The cohort whose seat the learner takes (enrolled or completed there). */
+  seat?: string
+}
+
+function markOf(state: LearnerState): Mark {
+  const status = learnerStatus(state)
+  const enrolment = state.enrolment
+  return {
+    learnerId: state.application?.learnerId,
+    personKey: state.application?.personKey,
+    active: status !== undefined && status !== 'rejected' && status !== 'withdrawn',
+    seat: enrolment !== undefined && enrolment.ended !== 'withdrawn' ? enrolment.cohortId : undefined,
+  }
+}
+
+class ScratchLedger implements DryRun {
+  private readonly streams = new Map<string, DecidedEvent[]>()
+  /** Per learner stream touched: its mark as recorded (`base`) and after the dry-run events (`now`). */
+  private readonly marks = new Map<string, { base: Mark; now: Mark }>()
+  private readonly seatDelta = new Map<string, number>()
+  private readonly byPerson = new Map<string, Set<string>>()
+
+  pending(streamId: string): readonly DecidedEvent[] {
+    return this.streams.get(streamId) ?? []
+  }
+
+  record(streamId: string, recorded: readonly DecidedEvent[], decided: readonly DecidedEvent[]): void {
+    const pending = [...this.pending(streamId), ...decided]
+    this.streams.set(streamId, pending)
+    const entry = this.marks.get(streamId) ?? { base: markOf(foldLearner(recorded)), now: undefined }
+    const before = entry.now ?? entry.base
+    const now = markOf(foldLearner([...recorded, ...pending]))
+    this.moveSeat(before.seat, -1)
+    this.moveSeat(now.seat, +1)
+    this.marks.set(streamId, { base: entry.base, now })
+    if (now.personKey !== undefined) {
+      const streams = this.byPerson.get(now.personKey) ?? new Set<string>()
+      this.byPerson.set(now.personKey, streams.add(streamId))
+    }
+  }
+
+  context(ctx: LearnerContext): LearnerContext {
+    return {
+      ...ctx,
+      cohort: (cohortId) => {
+        const facts = ctx.cohort(cohortId)
+        const delta = this.seatDelta.get(cohortId) ?? 0
+        return facts === undefined || delta === 0 ? facts : { ...facts, seatsTaken: facts.seatsTaken + delta }
+      },
+      personHasActiveRecord: (personKey, exceptLearnerId) => {
+        const marks = [...(this.byPerson.get(personKey) ?? [])]
+          .map((streamId) => this.marks.get(streamId))
+          .filter((m): m is { base: Mark; now: Mark } => m !== undefined && m.now.learnerId !== exceptLearnerId)
+        if (marks.some((m) => m.now.active)) return true
+        // The recorded ledger holds at most one active record per person (the rule itself): if a
+        // dry-run event ended it, the person is free, whatever the recorded projection says.
+        if (marks.some((m) => m.base.active && !m.now.active)) return false
+        return ctx.personHasActiveRecord(personKey, exceptLearnerId)
+      },
+    }
+  }
+
+  private moveSeat(cohortId: string | undefined, by: number): void {
+    if (cohortId !== undefined) this.seatDelta.set(cohortId, (this.seatDelta.get(cohortId) ?? 0) + by)
+  }
+}
+
+/** A fresh dry run: pass it as `dryRun` to every command of one import. */
+export function createDryRun(): DryRun {
+  return new ScratchLedger()
+}
+
+const toDecided = (e: { eventId: string; type: string; data: Record<string, unknown> }): DecidedEvent =>
+  ({ eventId: e.eventId, type: e.type, data: e.data })
+
+/**
+ * The dry-run end of the command path's write: what `append` would answer, without appending.
+ * `decide` throws the broken rule, as for a real write; re-sends answer as the store would.
+ */
+export function decideDryRun(
+  dryRun: DryRun, streamId: string, stored: Envelope[], proposed: ProposedEvent[],
+  expectedRevision: number | undefined, decide: (history: DecidedEvent[]) => void,
+): AppendResult {
+  const recorded = stored.map(toDecided)
+  const history = [...recorded, ...dryRun.pending(streamId)]
+  const original = resent(streamId, stored, history, proposed)
+  if (original !== undefined) return original
+  const current = history.length - 1
+  if (expectedRevision !== undefined && expectedRevision !== current) throw new WrongExpectedRevision(streamId, expectedRevision, current)
+  decide(history)
+  dryRun.record(streamId, recorded, proposed.map(toDecided))
+  const events = proposed.map((p, i) => ({ eventId: p.eventId, type: p.type, streamRevision: current + 1 + i, position: 0 }))
+  return { streamId, streamRevision: current + proposed.length, position: 0, events, duplicate: false }
+}
+
+/** As the store: the original result for a whole re-send, DuplicateEventId for any partial or altered one. */
+function resent(streamId: string, stored: Envelope[], history: DecidedEvent[], proposed: ProposedEvent[]): AppendResult | undefined {
+  const at = new Map(history.map((e, revision) => [e.eventId, revision]))
+  const revisions = proposed.map((p) => at.get(p.eventId))
+  const found = revisions.filter((r): r is number => r !== undefined)
+  if (found.length === 0) return undefined
+  proposed.forEach((p, i) => {
+    const r = revisions[i]
+    if (r === undefined) return
+    const was = history[r]
+    if (payloadFingerprint(streamId, was.type, was.data) !== payloadFingerprint(streamId, p.type, p.data)) {
+      throw new DuplicateEventId(`eventId ${p.eventId} is already recorded with another type or data`, p.eventId)
+    }
+  })
+  if (found.length < proposed.length) {
+    throw new DuplicateEventId(`${found.length} of the ${proposed.length} events of this append are already recorded; a batch is recorded whole or not at all`)
+  }
+  if (found.some((r, i) => r !== found[0] + i)) throw new DuplicateEventId('these events are already recorded, but not in this order')
+  const events = found.map((r, i) => ({ eventId: proposed[i].eventId, type: history[r].type, streamRevision: r, position: stored[r]?.position ?? 0 }))
+  const last = events[events.length - 1]
+  return { streamId, streamRevision: last.streamRevision, position: last.position, events, duplicate: true }
+}

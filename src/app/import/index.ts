@@ -1,0 +1,13 @@
+/**
+ * Bulk import of learner events (NDJSON, or CSV of one type), row by row through the command
+ * path: `checkImport` refuses a file whole before anything is written, `readImport` reads its
+ * rows, `importRows` decides them, `jsonReport`/`csvReport` write the per-row report.
+ */
+export { checkImport, readImport } from './read'
+export { importRows, tally, type ImportOptions } from './importer'
+export { jsonReport, csvReport } from './report'
+export { createDryRun, decideDryRun } from './dry-run'
+export { derivedEventId, IMPORT_EVENT_ID_NAMESPACE } from './event-id'
+export { dataColumns } from './csv-columns'
+export { refused } from './decode'
+export { isRowError, type ImportFormat, type ImportItem, type ImportRow, type ImportTotals, type RowError, type RowResult, type RowStatus } from './types'

@@ -1,0 +1,43 @@
+/**
+ * NDJSON imports: one `{learnerId, type, data, eventId?}` a line, strict. Blank lines are skipped;
+ * a line that is not JSON, or not that shape, is a rejected row and the others go on.
+ */
+import { z } from 'zod'
+import { Id, LEARNER_EVENT_TYPES, type LearnerEventType } from '../../../events'
+import { splitLines } from './decode'
+import { describeIssues } from './issues'
+import type { ImportItem } from './types'
+
+/** The longest line read (as for a JSON body, 1 MiB): a longer one is rejected, not held. */
+export const MAX_LINE_LENGTH = 1024 * 1024
+
+const NdjsonRow = z.strictObject({
+  learnerId: Id,
+  type: z.enum(LEARNER_EVENT_TYPES as [LearnerEventType, ...LearnerEventType[]]),
+  data: z.record(z.string(), z.unknown()),
+  eventId: z.uuid().optional(),
+})
+
+export async function* readNdjson(texts: AsyncIterable<string>): AsyncGenerator<ImportItem> {
+  for await (const { line, text, tooLong } of splitLines(texts, MAX_LINE_LENGTH)) {
+    if (tooLong) {
+      yield { line, code: 'line-too-long', message: `the line is longer than ${MAX_LINE_LENGTH} characters` }
+      continue
+    }
+    if (text.trim() === '') continue
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (error) {
+      yield { line, code: 'invalid-json', message: `the line is not valid JSON: ${(error as Error).message}` }
+      continue
+    }
+    const parsed = NdjsonRow.safeParse(value)
+    if (!parsed.success) {
+      yield { line, code: 'validation', message: `the line is not {learnerId, type, data, eventId?}: ${describeIssues(parsed.error.issues)}` }
+      continue
+    }
+    const { learnerId, type, data, eventId } = parsed.data
+    yield eventId === undefined ? { line, learnerId, type, data } : { line, learnerId, type, data, eventId }
+  }
+}

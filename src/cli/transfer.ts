@@ -1,0 +1,154 @@
+/**
+ * `placement-ledger export` and `placement-ledger restore FILE`: the way from the embedded store
+ * to EventStoreDB and back (app/transfer.ts). Each works on the configured store
+ * (EVENTSTORE_CONNECTION_STRING, else the SQLite file in LEDGER_DATA_DIR):
+ *
+ *   placement-ledger export > ledger.ndjson                      # from SQLite
+ *   EVENTSTORE_CONNECTION_STRING=esdb://... placement-ledger restore ledger.ndjson
+ *
+ * export writes every envelope as NDJSON on stdout, nothing else. restore writes into an empty
+ * store only, then verifies the restored log against the file and prints one JSON summary line.
+ * Progress goes to stderr on a terminal only. Exit codes: 0 done; 1 the store failed (restore:
+ * midway, leaving a partial ledger) or the restored log does not verify as the file does;
+ * 2 bad arguments, a file refused, or a target store that already holds events.
+ */
+import { stat } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
+import { parseArgs } from 'node:util'
+import { verifyStore } from '../app/audit'
+import { checkExportFile, exportLog, isEmptyStore, RefusedFile, restoreFile } from '../app/transfer'
+import { ensureDataDir, type Config } from '../config'
+import { openStore } from '../store/open'
+import type { EventStore } from '../store/types'
+import { progressLine, stdout, type Output } from './output'
+
+const EXPORT_USAGE = 'usage: placement-ledger export > FILE'
+const RESTORE_USAGE = 'usage: placement-ledger restore FILE'
+
+export interface TransferDeps {
+  /** Opens the configured store; the command closes it. */
+  openStore(): Promise<EventStore>
+  /** export: where the NDJSON goes (default stdout). */
+  out?: Writable
+  /** restore: the summary line (default stdout). */
+  summary?: Output
+  /** Error lines (default stderr). */
+  err?: (text: string) => void
+}
+
+/** The configured store; a restore into SQLite may create LEDGER_DATA_DIR, an export never does. */
+export function configuredStore(config: Config, options: { createDataDir: boolean }): () => Promise<EventStore> {
+  return async () => {
+    if (options.createDataDir) ensureDataDir(config)
+    return openStore(config)
+  }
+}
+
+const stderr = (text: string) => { process.stderr.write(text) }
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+export async function runExportCommand(args: string[], deps: TransferDeps): Promise<number> {
+  const err = deps.err ?? stderr
+  if (args.length > 0) {
+    err(`export: unexpected argument ${JSON.stringify(args[0])} (${EXPORT_USAGE})\n`)
+    return 2
+  }
+  const store = await deps.openStore()
+  const progress = progressLine('export: events')
+  let events = 0
+  try {
+    const result = await exportLog(store, deps.out ?? process.stdout, (n) => {
+      events = n
+      progress.update(n)
+    })
+    progress.update(result.events, result.events)
+    return 0
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error
+    err(`export: the output was closed after ${events} events\n`)
+    return 1
+  } finally {
+    progress.end()
+    await store.close()
+  }
+}
+
+/** The one FILE argument; throws an Error whose message is one line. */
+function restoreFileArg(args: string[]): string {
+  let positionals: string[]
+  try {
+    positionals = parseArgs({ args, options: {}, strict: true, allowPositionals: true }).positionals
+  } catch (error) {
+    throw new Error(`${describe(error).split('\n')[0].split('. ')[0]} (${RESTORE_USAGE})`)
+  }
+  if (positionals.length !== 1) throw new Error(`name one FILE, written by \`placement-ledger export\` (${RESTORE_USAGE})`)
+  return positionals[0]
+}
+
+export async function runRestoreCommand(args: string[], deps: TransferDeps): Promise<number> {
+  const err = deps.err ?? stderr
+  const out = deps.summary ?? stdout
+  let file: string
+  try {
+    file = restoreFileArg(args)
+    if (!(await stat(file)).isFile()) throw new Error(`${file} is not a file`)
+  } catch (error) {
+    err(`restore: ${describe(error)}\n`)
+    return 2
+  }
+  const store = await deps.openStore()
+  try {
+    const notEmpty = async () => {
+      if (await isEmptyStore(store)) return false
+      err(`restore: the ${store.kind} store already holds events (head position ${await store.headPosition()}); ` +
+        'restore writes only into an empty store: nothing was written\n')
+      return true
+    }
+    if (await notEmpty()) return 2
+
+    const checking = progressLine('restore: checking the file, events')
+    let checked
+    try {
+      checked = await checkExportFile(file, (n) => checking.update(n))
+      checking.update(checked.events, checked.events)
+    } catch (error) {
+      if (!(error instanceof RefusedFile)) throw error
+      err(`restore: ${file}: ${error.message}; nothing was written\n`)
+      return 2
+    } finally {
+      checking.end()
+    }
+    // Checked again: something may have written while the file was read (a service left running).
+    if (await notEmpty()) return 2
+
+    const writing = progressLine('restore: events')
+    let written = 0
+    try {
+      await restoreFile(store, file, (n) => {
+        written = n
+        writing.update(n, checked.events)
+      })
+    } catch (error) {
+      writing.end()
+      out.write(`${JSON.stringify({ ok: false, store: store.kind, restored: written, events: checked.events, error: describe(error) })}\n`)
+      err(`restore: failed after ${written} of ${checked.events} events: ${describe(error)}. ` +
+        'The store now holds part of the ledger: restore again into a fresh, empty store\n')
+      return 1
+    }
+    writing.end()
+
+    // The target's own reading of what it now holds: every chain whole, the same heads as the file.
+    const verifying = progressLine('restore: verifying, events')
+    const verified = await verifyStore(store, { onProgress: (events) => verifying.update(events, checked.events) })
+      .finally(() => verifying.end())
+    const ok = verified.ok && verified.events === checked.events && verified.digest === checked.digest
+    out.write(`${JSON.stringify({
+      ok, store: store.kind, restored: written, events: checked.events, streams: checked.streams,
+      digest: checked.digest, head: await store.headPosition(), ...(ok ? {} : { verify: verified }),
+    })}\n`)
+    if (!ok) err('restore: the restored log does not verify as the file does (see "verify" in the summary)\n')
+    return ok ? 0 : 1
+  } finally {
+    await store.close()
+  }
+}

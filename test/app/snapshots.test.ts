@@ -1,0 +1,248 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { ledgerSnapshot } from '../../projections/ledger'
+import { createLedger, type Ledger } from '../../src/app/ledger'
+import { planProgramme, runSimulation } from '../../src/app/simulate'
+import { projectionVersion, type SnapshotLog } from '../../src/app/snapshots'
+import { canonicalDigest } from '../../src/store/hash'
+import { openSqliteStore } from '../../src/store/sqlite'
+
+const personKey = (id: string) => id.padEnd(64, '0').slice(0, 64).replace(/[^0-9a-f]/g, 'a')
+
+/** A log that remembers its messages and resolves `next(message)` when one arrives. */
+function spyLog() {
+  const lines: Array<{ level: string; message: string; details: object }> = []
+  const waiters: Array<{ message: string; resolve: () => void }> = []
+  const record = (level: string) => (details: object, message: string) => {
+    lines.push({ level, message, details })
+    for (const w of waiters.filter((w) => w.message === message)) w.resolve()
+  }
+  const log: SnapshotLog = { info: record('info'), warn: record('warn') }
+  return {
+    log,
+    lines,
+    saw: (message: string) => lines.some((l) => l.message === message),
+    next: (message: string) => new Promise<void>((resolve) => waiters.push({ message, resolve })),
+  }
+}
+
+interface Opened {
+  ledger: Ledger
+  spy: ReturnType<typeof spyLog>
+}
+
+/** A data dir torn down with the test; `open` starts a ledger on it, with or without snapshots. */
+function dataDir(t: { teardown(fn: () => unknown): void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-snapshots-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const snapshots = join(dir, 'snapshots')
+  const open = async (options: { snapshots?: boolean; version?: string; everyEvents?: number } = {}): Promise<Opened> => {
+    const spy = spyLog()
+    const ledger = createLedger({
+      store: openSqliteStore(join(dir, 'ledger.db')),
+      personKey,
+      ...(options.snapshots === false ? {} : {
+        snapshots: { dir: snapshots, log: spy.log, version: options.version, everyEvents: options.everyEvents ?? 1_000_000 },
+      }),
+    })
+    await ledger.start()
+    return { ledger, spy }
+  }
+  return { dir, snapshots, open, files: () => readdirSync(snapshots).filter((n) => n.endsWith('.snap')).sort() }
+}
+
+const digest = (ledger: Ledger) => canonicalDigest(ledgerSnapshot(ledger.runner.state))
+
+/** The digest of a full rebuild of the same log, without snapshots. */
+async function rebuiltDigest(d: ReturnType<typeof dataDir>): Promise<{ digest: string; position: number }> {
+  const { ledger } = await d.open({ snapshots: false })
+  try {
+    return { digest: digest(ledger), position: ledger.runner.position }
+  } finally {
+    await ledger.close()
+  }
+}
+
+async function simulate(ledger: Ledger, learners: number, seed: number) {
+  await runSimulation(ledger.commands, planProgramme({ learners, seed }))
+}
+
+let applicants = 0
+
+/** `n` new applications, to the first registered operator: more log after a snapshot. */
+async function addApplications(ledger: Ledger, n: number) {
+  const [operatorId] = ledger.runner.state.operators.keys()
+  for (let i = 0; i < n; i++) {
+    const id = ++applicants
+    await ledger.commands.appendLearnerEvents({ keyId: 'admin', role: 'admin' }, `SNAP-${id}`, [{
+      type: 'ApplicationSubmitted',
+      data: {
+        operatorId, nationalId: `ZZ${String(id).padStart(6, '0')}`, gender: 'female', birthYear: 2000, region: 'MA-06',
+        educationLevel: 'bac+2', background: 'stem', submittedOn: '2025-01-10',
+      },
+    }])
+  }
+}
+
+/** Rewrites a snapshot file's JSON header through `edit`, keeping its chunks as they are. */
+function editHeader(file: string, edit: (header: Record<string, unknown>) => void): void {
+  const bytes = readFileSync(file)
+  const magic = 16
+  const length = bytes.readUInt32BE(magic)
+  const header = JSON.parse(bytes.subarray(magic + 4, magic + 4 + length).toString('utf8')) as Record<string, unknown>
+  edit(header)
+  const text = Buffer.from(JSON.stringify(header))
+  const prefix = Buffer.alloc(4)
+  prefix.writeUInt32BE(text.length)
+  writeFileSync(file, Buffer.concat([bytes.subarray(0, magic), prefix, text, bytes.subarray(magic + 4 + length)]))
+}
+
+t.test('a snapshot taken at shutdown restores the same state as a full rebuild, and the log carries on from it', async (t) => {
+  const d = dataDir(t)
+  const first = await d.open()
+  await simulate(first.ledger, 25, 3)
+  const firstKnownAt = first.ledger.runner.firstRecordedAt()
+  const someTime = first.ledger.runner.state.learnersRecordedUntil
+  const positionAtSomeTime = first.ledger.runner.positionAt(someTime)
+  await first.ledger.close()
+  t.equal(d.files().length, 1, 'close wrote a snapshot')
+
+  const second = await d.open()
+  t.ok(second.spy.saw('projection snapshot loaded'), 'the restart loaded it')
+  t.notOk(second.spy.lines.some((l) => l.level === 'warn'), 'without a warning')
+  const rebuilt = await rebuiltDigest(d)
+  t.equal(second.ledger.runner.position, rebuilt.position)
+  t.equal(digest(second.ledger), rebuilt.digest, 'the loaded state equals a full rebuild')
+  t.equal(second.ledger.runner.firstRecordedAt(), firstKnownAt, 'the time line came back too')
+  t.equal(second.ledger.runner.positionAt(someTime), positionAtSomeTime)
+
+  // New events after the snapshot: the runner follows the log from the snapshot's position.
+  await addApplications(second.ledger, 12)
+  t.ok(await second.ledger.runner.waitFor(await second.ledger.store.headPosition()))
+  const afterMore = digest(second.ledger)
+  await second.ledger.close()
+  t.equal(afterMore, (await rebuiltDigest(d)).digest, 'events after the snapshot fold onto it as onto a rebuild')
+  t.equal(d.files().length, 2, 'a second snapshot at the second shutdown')
+})
+
+t.test('a snapshot whose event does not match the log at its position is refused: the runner rebuilds', async (t) => {
+  const d = dataDir(t)
+  const first = await d.open()
+  await simulate(first.ledger, 10, 5)
+  await first.ledger.close()
+  const [file] = d.files()
+  editHeader(join(d.snapshots, file), (h) => { h.hash = 'f'.repeat(64) })
+
+  const second = await d.open()
+  t.ok(second.spy.saw('projection snapshot does not match the log at its position: ignored'))
+  t.notOk(second.spy.saw('projection snapshot loaded'))
+  const { digest: rebuilt } = await rebuiltDigest(d)
+  t.equal(digest(second.ledger), rebuilt)
+  await second.ledger.close()
+})
+
+t.test("another ledger's snapshot is refused, even at a position this log holds", async (t) => {
+  const a = dataDir(t)
+  const b = dataDir(t)
+  for (const [d, seed] of [[a, 6], [b, 7]] as const) {
+    const { ledger } = await d.open()
+    await simulate(ledger, 10, seed)
+    await ledger.close()
+  }
+  const [fromA] = a.files()
+  for (const f of b.files()) rmSync(join(b.snapshots, f))
+  writeFileSync(join(b.snapshots, fromA), readFileSync(join(a.snapshots, fromA)))
+  const opened = await b.open()
+  t.ok(opened.spy.saw('projection snapshot does not match the log at its position: ignored'))
+  t.equal(digest(opened.ledger), (await rebuiltDigest(b)).digest)
+  await opened.ledger.close()
+})
+
+t.test('a snapshot of another projection version is ignored: the runner rebuilds', async (t) => {
+  const d = dataDir(t)
+  const first = await d.open({ version: 'projections-old' })
+  await simulate(first.ledger, 10, 8)
+  await first.ledger.close()
+  t.equal(d.files().length, 1)
+
+  const second = await d.open({ version: 'projections-new' })
+  t.ok(second.spy.saw('projection snapshot of another projection version: ignored'))
+  t.notOk(second.spy.saw('projection snapshot loaded'))
+  t.equal(digest(second.ledger), (await rebuiltDigest(d)).digest)
+  await second.ledger.close()
+
+  const third = await d.open({ version: 'projections-new' })
+  t.ok(third.spy.saw('projection snapshot loaded'), 'the rebuild left a snapshot of the new version')
+  await third.ledger.close()
+})
+
+t.test("this build's projection version names the code version and a fingerprint of the code", async (t) => {
+  t.match(projectionVersion(), /^\d+-[0-9a-f]{16}$/)
+  t.equal(projectionVersion(), projectionVersion())
+})
+
+t.test('a damaged or cut snapshot file is ignored with a warning, and an older good one is used', async (t) => {
+  const d = dataDir(t)
+  const first = await d.open()
+  await simulate(first.ledger, 10, 9)
+  await first.ledger.close()
+  const second = await d.open()
+  await addApplications(second.ledger, 5)
+  await second.ledger.close()
+  const [older, newer] = d.files()
+  const bytes = readFileSync(join(d.snapshots, newer))
+  bytes[bytes.length - 10] ^= 0xff
+  writeFileSync(join(d.snapshots, newer), bytes)
+
+  const third = await d.open()
+  t.match(third.spy.lines.find((l) => l.level === 'warn'), { message: 'unreadable projection snapshot: ignored', details: { reason: /CRC-32/ } })
+  t.ok(third.spy.saw('projection snapshot loaded'))
+  t.match(third.spy.lines.find((l) => l.message === 'projection snapshot loaded'), { details: { file: join(d.snapshots, older) } })
+  t.equal(digest(third.ledger), (await rebuiltDigest(d)).digest, 'the older snapshot plus the log after it')
+  await third.ledger.close()
+
+  for (const f of d.files()) writeFileSync(join(d.snapshots, f), readFileSync(join(d.snapshots, f)).subarray(0, 40))
+  writeFileSync(join(d.snapshots, 'snapshot-000000000000001-1.snap'), 'not a snapshot at all')
+  const fourth = await d.open()
+  t.ok(fourth.spy.lines.filter((l) => l.level === 'warn').length >= 2, 'each bad file warned about')
+  t.notOk(fourth.spy.saw('projection snapshot loaded'))
+  t.equal(digest(fourth.ledger), (await rebuiltDigest(d)).digest, 'a rebuild')
+  await fourth.ledger.close()
+})
+
+t.test('a start that rebuilt at least snapshotEveryEvents events writes a snapshot at once; an empty ledger writes none', async (t) => {
+  const d = dataDir(t)
+  const empty = await d.open()
+  await empty.ledger.close()
+  t.same(readdirSync(d.dir).filter((n) => n === 'snapshots'), [], 'nothing to snapshot in an empty ledger')
+
+  const writer = await d.open({ snapshots: false })
+  await simulate(writer.ledger, 10, 11)
+  const position = writer.ledger.runner.position
+  await writer.ledger.close()
+
+  const spy = spyLog()
+  const written = spy.next('projection snapshot written')
+  const ledger = createLedger({
+    store: openSqliteStore(join(d.dir, 'ledger.db')), personKey,
+    snapshots: { dir: d.snapshots, log: spy.log, everyEvents: 20 },
+  })
+  await ledger.start()
+  await written
+  t.match(spy.lines.find((l) => l.message === 'projection snapshot written'), { details: { position } })
+  await ledger.close()
+  t.equal(d.files().length, 1, 'and none more at close: nothing was applied since')
+})
+
+t.test('only the newest snapshots are kept', async (t) => {
+  const d = dataDir(t)
+  for (let i = 0; i < 4; i++) {
+    const { ledger } = await d.open()
+    if (i === 0) await simulate(ledger, 3, 20)
+    else await addApplications(ledger, 1)
+    await ledger.close()
+  }
+  t.equal(d.files().length, 2)
+})

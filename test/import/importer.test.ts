@@ -1,0 +1,126 @@
+import t from 'tap'
+import type { Actor } from '../../events'
+import { importRows, type ImportItem, type RowResult } from '../../src/app/import'
+import type { Commands, LearnerEventInput } from '../../src/app/types'
+import { badRequest, RuleViolation } from '../../src/errors'
+import type { AppendResult } from '../../src/store/types'
+
+const ACTOR: Actor = { keyId: 'op1', role: 'operator', operatorId: 'OP-1' }
+
+interface Call {
+  learnerId: string
+  event: LearnerEventInput
+  settle(outcome: { duplicate?: boolean; error?: unknown }): void
+}
+
+/** Commands whose appends wait until the test settles them, so the test decides the timing. */
+function pendingCommands() {
+  const calls: Call[] = []
+  const waiters: Array<() => void> = []
+  const commands = {
+    appendLearnerEvents(_actor: Actor, learnerId: string, events: LearnerEventInput[]) {
+      return new Promise<AppendResult>((resolve, reject) => {
+        calls.push({
+          learnerId,
+          event: events[0],
+          settle: ({ duplicate = false, error }) => {
+            if (error !== undefined) return reject(error)
+            resolve({ streamId: `learner-${learnerId}`, streamRevision: 0, position: 1, events: [], duplicate })
+          },
+        })
+        waiters.splice(0).forEach((w) => w())
+      })
+    },
+  } as unknown as Commands
+  /** Resolves once `n` calls have started. */
+  const started = (n: number) => new Promise<void>((resolve) => {
+    const check = () => (calls.length >= n ? resolve() : waiters.push(check))
+    check()
+  })
+  return { commands, calls, started }
+}
+
+const item = (line: number, learnerId: string, screenedOn = '2024-12-15'): ImportItem =>
+  ({ line, learnerId, type: 'ApplicationScreened', data: { decision: 'accepted', screenedOn } })
+
+async function* from(items: ImportItem[]) {
+  yield* items
+}
+
+async function collect(results: AsyncIterable<RowResult>): Promise<RowResult[]> {
+  const out: RowResult[] = []
+  for await (const r of results) out.push(r)
+  return out
+}
+
+t.test('rows of different learners run side by side; one learner\'s wait for each other; results in line order', async (t) => {
+  const { commands, calls, started } = pendingCommands()
+  const done = collect(importRows(from([item(1, 'A'), item(2, 'B'), item(3, 'A', '2024-12-16'), item(4, 'C')]), commands, ACTOR, { dryRun: false }))
+  await started(3)
+  t.same(calls.map((c) => c.learnerId), ['A', 'B', 'C'], "A's second row waits for its first")
+  calls[2].settle({})
+  calls[1].settle({ duplicate: true })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(calls.length, 3, 'still waiting for A')
+  calls[0].settle({ error: new RuleViolation('not-accepted', 'no') })
+  await started(4)
+  t.equal(calls[3].learnerId, 'A')
+  t.same(calls[3].event.data, { decision: 'accepted', screenedOn: '2024-12-16' })
+  calls[3].settle({})
+  const results = await done
+  t.same(results.map((r) => [r.line, r.status, r.code]), [[1, 'rejected', 'not-accepted'], [2, 'duplicate', undefined], [3, 'accepted', undefined], [4, 'accepted', undefined]])
+})
+
+t.test('at most `concurrency` commands are in flight', async (t) => {
+  const { commands, calls, started } = pendingCommands()
+  const items = Array.from({ length: 10 }, (_, i) => item(i + 1, `L-${i}`))
+  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: false, concurrency: 3 }))
+  await started(3)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(calls.length, 3)
+  for (let i = 0; i < 10; i++) {
+    await started(i + 1)
+    calls[i].settle({})
+  }
+  t.equal((await done).length, 10)
+})
+
+t.test('rows competing for a seat or a person are decided in file order', async (t) => {
+  const { commands, calls, started } = pendingCommands()
+  const enrol = (line: number, learnerId: string): ImportItem => ({ line, learnerId, type: 'LearnerEnrolled', data: { cohortId: 'C-1', enrolledOn: '2025-01-06' } })
+  const apply = (line: number, learnerId: string, nationalId: string): ImportItem => ({ line, learnerId, type: 'ApplicationSubmitted', data: { nationalId } })
+  const done = collect(importRows(from([enrol(1, 'A'), enrol(2, 'B'), apply(3, 'C', 'ab-12'), apply(4, 'D', ' AB.12 '), apply(5, 'E', 'XY')]), commands, ACTOR, { dryRun: false }))
+  await started(3)
+  t.same(calls.map((c) => c.learnerId), ['A', 'C', 'E'], 'B waits for A (cohort C-1), D for C (same national id)')
+  calls[0].settle({})
+  calls[1].settle({})
+  await started(5)
+  t.same(calls.map((c) => c.learnerId), ['A', 'C', 'E', 'B', 'D'])
+  calls.slice(2).forEach((c) => c.settle({}))
+  t.equal((await done).length, 5)
+})
+
+t.test('row errors pass through; zod issues are summarised with paths inside data; other failures end the import', async (t) => {
+  const { commands, calls, started } = pendingCommands()
+  const items: ImportItem[] = [{ line: 1, code: 'invalid-json', message: 'bad' }, item(2, 'A'), item(3, 'B')]
+  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: false }))
+  await started(2)
+  const issues = [
+    { code: 'invalid_type', path: ['events', 0, 'data', 'screenedOn'], message: 'a date is YYYY-MM-DD' },
+    { code: 'invalid_value', path: ['events', 0, 'data', 'decision'], message: 'Invalid option' },
+  ]
+  calls[0].settle({ error: badRequest('events[0].data is not a valid ApplicationScreened', issues) })
+  calls[1].settle({})
+  t.same(await done, [
+    { line: 1, status: 'rejected', code: 'invalid-json', message: 'bad' },
+    { line: 2, status: 'rejected', code: 'validation', message: 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD; decision: Invalid option' },
+    { line: 3, status: 'accepted', eventId: (await done)[2].eventId },
+  ])
+
+  const broken = pendingCommands()
+  const failing = collect(importRows(from([item(1, 'A'), item(2, 'B')]), broken.commands, ACTOR, { dryRun: false }))
+  await broken.started(2)
+  broken.calls[1].settle({})
+  broken.calls[0].settle({ error: new Error('disk on fire') })
+  await t.rejects(failing, /disk on fire/)
+})
