@@ -184,9 +184,22 @@ class Load {
   }
 }
 
+type Service = Awaited<ReturnType<typeof startService>>
+
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-soak-'))
-  const { child, url, key } = await startService(dataDir)
+  let service: Service | undefined
+  try {
+    service = await startService(dataDir)
+    await soak(service, dataDir)
+  } finally {
+    // On a failure midway the service is still up: stop it, and drop its data unless kept.
+    if (service !== undefined && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL')
+    if (!opts.keep) rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function soak({ child, url, key }: Service, dataDir: string) {
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
   const send = async (r: Req): Promise<number | 'network'> => {
     try {
@@ -262,7 +275,6 @@ async function main() {
     `memory: RSS ${samples[0].rss.toFixed(0)} MB at ${samples[0].t.toFixed(0)} s, ${first.rss.toFixed(0)} MB at ${first.t.toFixed(0)} s, ${last.rss.toFixed(0)} MB at the end; ` +
     `after the first third it moved ${(last.rss - first.rss).toFixed(1)} MB while the ledger grew by ${last.events - first.events} events ` +
     `(${perEvent.toFixed(0)} bytes an event); the service exited ${code} on SIGTERM\n`)
-  if (!opts.keep) rmSync(dataDir, { recursive: true, force: true })
 }
 
 main().catch((error: unknown) => {

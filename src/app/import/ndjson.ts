@@ -26,10 +26,20 @@ export async function* readNdjson(texts: AsyncIterable<string>): AsyncGenerator<
     }
     if (text.trim() === '') continue
     let value: unknown
+    let protoKey = false
     try {
-      value = JSON.parse(text)
+      value = JSON.parse(text, (key, v: unknown) => {
+        if (key === '__proto__') protoKey = true
+        return v
+      })
     } catch (error) {
       yield { line, code: 'invalid-json', message: `the line is not valid JSON: ${(error as Error).message}` }
+      continue
+    }
+    // As fastify does for JSON bodies: the record parse of `data` would otherwise drop the key
+    // silently (or, for an object value, make it the copy's prototype).
+    if (protoKey) {
+      yield { line, code: 'validation', message: 'the line has a __proto__ key, which is never accepted' }
       continue
     }
     const parsed = NdjsonRow.safeParse(value)

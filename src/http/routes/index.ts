@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Ledger } from '../../app/ledger'
 import { IndicatorService } from '../../app/indicators'
+import { accessLogPlugin } from '../plugins/access-log'
 import { auditRoutes } from './audit'
 import { positionHeader } from './common'
 import { dashboardRoutes } from './dashboard'
@@ -21,6 +22,6 @@ export function serviceRoutes(ledger: Ledger): FastifyPluginAsync[] {
       if (request.url.startsWith('/v1/')) await setHeader(request, reply)
     })
   }, { name: 'ledger-position-header' })
-  return [header, writeRoutes(ledger), readRoutes(ledger), indicatorRoutes(ledger, indicators),
+  return [header, accessLogPlugin, writeRoutes(ledger), readRoutes(ledger), indicatorRoutes(ledger, indicators),
     auditRoutes(ledger), reportRoutes(ledger), dashboardRoutes(), importRoutes(ledger)]
 }
