@@ -14,6 +14,9 @@ import { openSqliteStore } from '../../src/store/sqlite'
 import type { EventStore } from '../../src/store/types'
 import { KEYS, type Harness } from '../support/harness'
 
+/** What an error answer must never carry: stack frames, file paths, driver or runtime messages. */
+export const LEAK = /\bat \S+ \(|\.[cm]?[jt]s:\d+|node_modules|\/work\/|\/tmp\/|SQLITE|better-sqlite|database disk image|TypeError|RangeError|ReferenceError|ZodError|Unexpected token|"stack"/i
+
 const ENTRIES: ApiKeyEntry[] = [
   { id: 'admin', role: 'admin', sha256: hashKey(KEYS.admin) },
   { id: 'op1', role: 'operator', operatorId: 'OP-1', sha256: hashKey(KEYS.op1) },
