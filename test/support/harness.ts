@@ -46,6 +46,10 @@ export interface HarnessOptions {
   store?: EventStore
   /** The store's clock, which sets recordedAt (the knownAt axis). */
   storeNow?: () => Date
+  /** Builds the store in the harness's data directory (a store that fails on purpose). */
+  makeStore?: (dataDir: string) => EventStore
+  /** pino options (e.g. a stream a test reads); default: no logging. */
+  logger?: object
 }
 
 const PEPPER = Buffer.from('test-pepper-test-pepper-test-pepper!!')
@@ -54,14 +58,14 @@ const PEPPER = Buffer.from('test-pepper-test-pepper-test-pepper!!')
 export async function harness(t: { teardown(fn: () => unknown): void }, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-test-'))
   const config = loadConfig({ LEDGER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env })
-  const store = options.store ?? openSqliteStore(join(dataDir, 'ledger.db'), { now: options.storeNow })
+  const store = options.store ?? options.makeStore?.(dataDir) ?? openSqliteStore(join(dataDir, 'ledger.db'), { now: options.storeNow })
   const ledger = createLedger({ store, personKey: (id) => personKey(PEPPER, id), clock: options.clock })
   await ledger.start()
   const app = await buildApp({
     config,
     keys: new KeyRing(ENTRIES),
     routes: serviceRoutes(ledger),
-    logger: false,
+    logger: options.logger ?? false,
     readiness: ledgerReadiness(ledger),
   })
   t.teardown(async () => {

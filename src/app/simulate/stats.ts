@@ -2,7 +2,7 @@
  * Figures read off a plan, the way the indicators will read them off the ledger: what the
  * simulation is about to write, so its realism can be checked (and tested) before any store.
  */
-import { QUALIFYING_CONTRACTS } from '../../../events'
+import { businessDateOf, QUALIFYING_CONTRACTS, type LearnerEvent } from '../../../events'
 import { addDays } from './calendar'
 import type { LearnerStep, PlanSource } from './types'
 
@@ -133,21 +133,7 @@ export function planStatistics(plan: PlanSource): PlanStatistics {
   }
 }
 
+/** A step's business date: the same fields as a stored event's (input form differs only in ids). */
 function dateOf(e: LearnerStep): string | undefined {
-  switch (e.type) {
-    case 'ApplicationSubmitted': return e.data.submittedOn
-    case 'ApplicationScreened': return e.data.screenedOn
-    case 'LearnerEnrolled': return e.data.enrolledOn
-    case 'LearnerWithdrew': return e.data.withdrewOn
-    case 'TrainingCompleted': return e.data.completedOn
-    case 'PlacementRecorded': return e.data.startDate
-    case 'PlacementEnded': return e.data.endDate
-    case 'FollowUpRecorded': return e.data.surveyedOn
-    case 'PlacementVerified': return e.data.verifiedOn
-    case 'EventRetracted': return undefined
-    default: {
-      const _: never = e
-      return _
-    }
-  }
+  return businessDateOf(e as unknown as LearnerEvent)
 }
