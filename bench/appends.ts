@@ -2,12 +2,15 @@
  * Durable appends over HTTP: the real service (a child process, fresh temp data dir), 64
  * clients, each request one new learner's ApplicationSubmitted (so no two conflict), against
  * a bare better-sqlite3 loop that commits one event per synchronous=FULL transaction on the same
- * disk: what one fsync per event allows here.
+ * disk: what one fsync per event allows here. Then the store alone, in this process, 64
+ * appenders, with group commit and with one transaction per append: what grouping itself gives.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { openSqliteStore } from '../src/store/sqlite'
+import type { ProposedEvent } from '../src/store/types'
 import { BENCH_KEYS, call, log, scratchDir, seconds, startService, writeKeysFile, type Figure } from './support'
 import { load } from './load'
 
@@ -31,6 +34,9 @@ export async function benchAppends(options: AppendsOptions): Promise<Figure[]> {
   try {
     const bare = bareFsyncLoop(join(scratch.dir, 'bare.db'), Math.min(options.seconds, 5))
     log(`appends: bare loop, one synchronous=FULL transaction per event: ${bare.toFixed(0)} events/s`)
+    const grouped = await storeAppends(join(scratch.dir, 'grouped.db'), options.connections, Math.min(options.seconds, 5), undefined)
+    const single = await storeAppends(join(scratch.dir, 'single.db'), options.connections, Math.min(options.seconds, 5), 1)
+    log(`appends: store alone, ${options.connections} appenders: group commit ${grouped.perSecond.toFixed(0)} events/s (${grouped.perTransaction.toFixed(1)} a transaction), one transaction each ${single.perSecond.toFixed(0)} events/s`)
     const dataDir = join(scratch.dir, 'service')
     mkdirSync(dataDir)
     writeKeysFile(dataDir, OPERATOR)
@@ -56,6 +62,14 @@ export async function benchAppends(options: AppendsOptions): Promise<Figure[]> {
       const baseline = { name: 'bare loop, 1 fsync per event', value: bare }
       const ratio = result.okPerSecond / bare
       return [
+        {
+          bench: 'appends', measure: `store.append alone, ${options.connections} appenders, group commit`, value: grouped.perSecond, unit: 'events/s',
+          baseline, note: `${grouped.perTransaction.toFixed(1)} appends a transaction`,
+        },
+        {
+          bench: 'appends', measure: `store.append alone, ${options.connections} appenders, group commit vs one transaction each`, value: grouped.perSecond, unit: 'events/s',
+          baseline: { name: 'maxAppendsPerTransaction 1', value: single.perSecond },
+        },
         {
           bench: 'appends', measure: `durable appends over HTTP, ${options.connections} clients`, value: result.okPerSecond, unit: 'events/s',
           baseline, target: '>= 3x', met: ratio >= 3,
@@ -87,5 +101,30 @@ export function bareFsyncLoop(file: string, forSeconds: number): number {
     return n / seconds(started)
   } finally {
     db.close()
+  }
+}
+
+/** The store alone: `appenders` loops, each appending one event to a new stream and awaiting it. */
+async function storeAppends(file: string, appenders: number, forSeconds: number, maxAppendsPerTransaction: number | undefined) {
+  const store = openSqliteStore(file, { maxAppendsPerTransaction })
+  const event = (i: number): ProposedEvent => ({
+    eventId: randomUUID(), type: 'ApplicationSubmitted', schemaVersion: 1, data: JSON.parse(application(i)).data as Record<string, unknown>,
+    actor: { keyId: 'bench', role: 'operator', operatorId: OPERATOR }, correlationId: randomUUID(),
+  })
+  try {
+    const started = process.hrtime.bigint()
+    let next = 0
+    let done = 0
+    await Promise.all(Array.from({ length: appenders }, async () => {
+      while (seconds(started) < forSeconds) {
+        const i = next++
+        await store.append(`learner-S-${i}`, -1, [event(i)])
+        done++
+      }
+    }))
+    const stats = store.groupCommitStats()
+    return { perSecond: done / seconds(started), perTransaction: stats.appends / stats.transactions }
+  } finally {
+    await store.close()
   }
 }

@@ -32,7 +32,7 @@ export async function benchColdStart(ledger: BuiltLedger): Promise<Figure[]> {
       bench: 'coldstart', measure: `cold start to /health/ready, ${events} events, from a snapshot`, value: fromSnapshot.readySeconds, unit: 's',
       baseline: { name: 'cold start by full rebuild', value: rebuilding.readySeconds }, lowerIsBetter: true,
     },
-    { bench: 'coldstart', measure: 'clean shutdown (snapshot already taken after the rebuild)', value: stopSeconds, unit: 's' },
+    { bench: 'coldstart', measure: 'clean shutdown just after the rebuild start (it finishes the snapshot the rebuild began)', value: stopSeconds, unit: 's' },
     { bench: 'coldstart', measure: 'peak RSS per 100,000 learners, snapshot start', value: per100k(snapshotRss), unit: 'MiB' },
     { bench: 'coldstart', measure: 'peak RSS per 100,000 learners, rebuild start', value: per100k(rebuildRss), unit: 'MiB' },
   ]

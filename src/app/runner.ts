@@ -3,7 +3,7 @@ import { upcast, type Envelope } from '../../events'
 import { evolveLedger, initialLedgerState, type LedgerState } from '../../projections/ledger'
 import type { EventStore, Subscription } from '../store/types'
 import { LedgerError } from '../errors'
-import type { SnapshotImage, SnapshotStore } from './snapshots'
+import { SnapshotWriter, type SnapshotImage, type SnapshotStore } from './snapshots'
 
 const INITIAL_RETRY_MS = 200
 const MAX_RETRY_MS = 5000
@@ -49,6 +49,8 @@ export class ProjectionRunner {
   private snapshotPosition = 0
   private snapshotAt = Date.now()
   private snapshotting: Promise<void> | undefined
+  /** The snapshot being written: it must see each learner record before the fold changes it. */
+  private writer: SnapshotWriter | undefined
   private snapshotTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly store: EventStore, private readonly options: RunnerOptions = {}) {
@@ -99,24 +101,29 @@ export class ProjectionRunner {
 
   /**
    * Writes a snapshot of the state as it is now, when snapshots are configured and anything was
-   * applied since the last one. The state is encoded synchronously (the loop pauses for that,
-   * in proportion to the state's size); the file is written in the background. Never rejects:
-   * a failed snapshot costs the next start a longer replay, nothing else, and is logged.
+   * applied since the last one. While the runner follows the log, the snapshot is written a
+   * slice at a time and events keep being applied (snapshots.ts says how it stays exact); once
+   * stopped, straight through. Never rejects: a failed snapshot costs the next start a longer
+   * replay, nothing else, and is logged.
    */
   async snapshot(): Promise<void> {
     const { snapshots } = this.options
     if (this.snapshotting !== undefined) await this.snapshotting
     if (snapshots === undefined || this.position === 0 || this.position === this.snapshotPosition) return
-    const image: SnapshotImage = {
+    const writer = new SnapshotWriter({
       state: this.state, position: this.position, events: this.events,
       eventId: this.lastEventId, hash: this.lastHash, timeline: this.timeline.arrays(),
-    }
-    this.snapshotPosition = image.position
+    })
+    this.snapshotPosition = writer.image.position
     this.snapshotAt = Date.now()
-    this.snapshotting = snapshots.save(image).then(
+    this.writer = writer
+    this.snapshotting = snapshots.save(writer, !this.stopped).then(
       () => undefined,
-      (error: unknown) => snapshots.log.warn({ err: error, position: image.position }, 'projection snapshot failed'),
-    ).finally(() => { this.snapshotting = undefined })
+      (error: unknown) => snapshots.log.warn({ err: error, position: writer.image.position }, 'projection snapshot failed'),
+    ).finally(() => {
+      this.writer = undefined
+      this.snapshotting = undefined
+    })
     return this.snapshotting
   }
 
@@ -152,6 +159,7 @@ export class ProjectionRunner {
   }
 
   apply(event: Envelope): void {
+    this.writer?.beforeApply(event)
     evolveLedger(this.state, upcast(event))
     this.position = event.position
     this.lastEventId = event.eventId
@@ -201,6 +209,8 @@ export class ProjectionRunner {
     clearInterval(this.snapshotTimer)
     await this.subscription?.stop()
     this.subscription = undefined
+    // A snapshot under way finishes (nothing changes the state any more), without yielding.
+    this.writer?.hurry()
     await this.snapshotting
   }
 }

@@ -5,27 +5,38 @@
  * A snapshot is never trusted blindly. It is used only when
  * - its projection version equals this build's (`projectionVersion()`: PROJECTION_CODE_VERSION and
  *   a fingerprint of the code in projections/ and events/, so any edit there forces a rebuild);
- * - every chunk's CRC-32 matches (a torn or damaged file is skipped with a warning);
- * - the log still holds, at the snapshot's position, the event with its eventId and hash (the
- *   runner checks this: a snapshot of another ledger, or of a log since restored differently,
- *   is refused).
+ * - its size and every chunk's CRC-32 match its header (a torn or damaged file is skipped with a
+ *   warning);
+ * - the log still holds, at the snapshot's position, the event with its eventId and hash (a
+ *   snapshot of another ledger, or of a log since restored differently, is refused).
  * Otherwise the next older snapshot is tried, then a full rebuild.
  *
- * Format: a magic line, a JSON header (version, position, last eventId and hash, chunk sizes and
- * CRCs), then chunks: one v8-serialized chunk holding everything but the learners, then the
- * learner records as JSON, 20,000 at a time. JSON because it is what V8 writes and reads fastest
- * for this many small objects (bench/rebuild.ts: v8.serialize took over twice as long both
- * ways); chunks keep every buffer far below Node's limits at ten million events. The indexes
- * that point at learner records are stored as positions in the learner order and rebuilt on
- * load, so records stay shared, not copied.
+ * Writing does not stop the service. What is small (cohorts, operators, reports, the indexes,
+ * the time line) is captured at once; the learner records, the bulk, are encoded a slice at a
+ * time between other work while the runner keeps applying events. Before the runner changes a
+ * record not yet encoded, it calls `beforeApply`, which encodes that record first: the file
+ * holds every record as it was at the snapshot's position (copy-on-write, one record at a time).
+ * Only learner events change learner records (projections/ledger.ts), each its own stream's.
+ *
+ * File: a magic line, the chunks, the JSON header (version, position, last eventId and hash,
+ * chunk sizes and CRCs), its length, an end mark. The first chunk is v8-serialized (everything
+ * but the learners); the others are learner records as JSON, 5,000 a chunk: JSON because V8
+ * writes and reads it fastest for this many small objects (v8.serialize took over twice as long
+ * both ways). A fact is written as an array and rebuilt on load by one object literal, its type
+ * the interned literal, as the fold makes it: the indicator loops then see one object shape and
+ * compare types by pointer (facts left as JSON.parse makes them made indicator reads twice as
+ * slow). Indexes that point at learner records are stored as learnerIds and rebuilt on load, so
+ * records stay shared, not copied.
  */
 import { createHash } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { deserialize, serialize } from 'node:v8'
 import { crc32 } from 'node:zlib'
-import type { LearnerRecord, LedgerState } from '../../projections/state'
+import { LEARNER_EVENT_TYPES, toLearnerStreamId, type Envelope } from '../../events'
+import type { Fact, LearnerRecord, LedgerState } from '../../projections/state'
 
 /**
  * Bump when the projection state's meaning changes in a way the code fingerprint below cannot
@@ -35,10 +46,13 @@ import type { LearnerRecord, LedgerState } from '../../projections/state'
 export const PROJECTION_CODE_VERSION = 1
 
 const MAGIC = Buffer.from('LEDGER-SNAPSHOT\n')
-const FORMAT = 2
-const LEARNERS_PER_CHUNK = 20_000
+const END = Buffer.from('\nLEDGER-SNAP-END')
+const FORMAT = 4
+const LEARNERS_PER_CHUNK = 5_000
 /** Snapshot files kept; older ones are removed after each successful write. */
 const KEEP = 2
+/** While the service runs, encoding gives the event loop back after this long. */
+const SLICE_MS = 10
 
 /** What the runner persists: its state, where it stands in the log, and its time line. */
 export interface SnapshotImage {
@@ -89,39 +103,115 @@ export function projectionVersion(): string {
   return cachedVersion
 }
 
-/** The image as chunks; synchronous, so the state cannot change while it is being read. */
-export function encodeSnapshot(image: SnapshotImage, version: string): { header: SnapshotHeader; chunks: Buffer[] } {
-  const { learners, learnersByPerson: _rebuilt, learnersByCohort, ...rest } = image.state
-  const order = new Map<LearnerRecord, number>()
-  for (const rec of learners.values()) order.set(rec, order.size)
-  const cohorts = [...learnersByCohort].map(([id, recs]) => [id, Uint32Array.from(recs, (r) => order.get(r) as number)] as const)
-  const head = serialize({ rest, cohorts, timeline: image.timeline, learners: learners.size })
-  const records = [...learners.values()]
-  const chunks = [head]
-  for (let i = 0; i < records.length; i += LEARNERS_PER_CHUNK) {
-    chunks.push(Buffer.from(JSON.stringify(records.slice(i, i + LEARNERS_PER_CHUNK))))
-  }
-  const header: SnapshotHeader = {
-    format: FORMAT, version, position: image.position, events: image.events, eventId: image.eventId, hash: image.hash,
-    takenAt: new Date().toISOString(), chunks: chunks.map((c) => ({ bytes: c.length, crc32: crc32(c) })),
-  }
-  return { header, chunks }
+/** A fact as written: its members in the order of the literal in projections/ledger.ts addFact. */
+type FactTuple = [Fact['eventId'], Fact['type'], Fact['recordedAt'], Fact['date'], Fact['day'], Fact['code'], Fact['data'], string | null]
+type StoredRecord = Omit<LearnerRecord, 'facts'> & { facts: FactTuple[] }
+
+/**
+ * JSON with every non-ASCII character escaped (\uXXXX, valid in the JSON strings it can only
+ * occur in): the text is then read back as latin1, a plain copy, three times faster than
+ * decoding UTF-8, and parsed as a one-byte string.
+ */
+const asciiJson = (json: string): string =>
+  json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+const toTuple = (f: Fact): FactTuple => [f.eventId, f.type, f.recordedAt, f.date, f.day, f.code, f.data, f.retractedAt ?? null]
+const encodeRecord = (r: LearnerRecord): string => JSON.stringify({ ...r, facts: r.facts.map(toTuple) })
+
+/** Each type name as the interned literal the fold uses. */
+const TYPE_NAMES = new Map<string, string>(LEARNER_EVENT_TYPES.map((t) => [t, t]))
+
+/**
+ * Keep in step with addFact (projections/ledger.ts): test/app/snapshots.test.ts fails when a
+ * fact of the fold and a fact of a snapshot do not have the same members.
+ */
+function fromTuple(t: FactTuple): Fact {
+  return {
+    eventId: t[0], type: TYPE_NAMES.get(t[1]) ?? t[1], recordedAt: t[2], date: t[3], day: t[4], code: t[5], data: t[6],
+    retractedAt: t[7] ?? undefined,
+  } as Fact
 }
 
-/** The inverse of encodeSnapshot, given each chunk in order. */
-export function decodeSnapshot(header: SnapshotHeader, chunkAt: (i: number) => Buffer): SnapshotImage {
-  const head = deserialize(chunkAt(0)) as {
-    rest: Omit<LedgerState, 'learners' | 'learnersByPerson' | 'learnersByCohort'>
-    cohorts: Array<[string, Uint32Array]>
-    timeline: SnapshotImage['timeline']
-    learners: number
+interface Head {
+  rest: Omit<LedgerState, 'learners' | 'learnersByPerson' | 'learnersByCohort'>
+  /** learnersByCohort with learnerIds for records. */
+  cohorts: Array<[string, string[]]>
+  timeline: SnapshotImage['timeline']
+  learners: number
+}
+
+const LEARNER_STREAM = toLearnerStreamId('')
+
+/** One snapshot being written: the image as it was when it began, whatever the runner applies since. */
+export class SnapshotWriter {
+  private readonly head: Buffer
+  private readonly records: LearnerRecord[]
+  private readonly learners: Map<string, LearnerRecord>
+  /** Records the pass has encoded. */
+  private readonly passed = new Set<LearnerRecord>()
+  /**
+   * Records encoded ahead of their turn, because the runner was about to change them. (A record
+   * opened after the snapshot began may land here too; the pass never asks for it.)
+   */
+  private readonly early = new Map<LearnerRecord, string>()
+  private yielding = true
+
+  /** `perChunk`: learner records a chunk (tests make it small to interleave changes with chunks). */
+  constructor(readonly image: SnapshotImage, private readonly perChunk = LEARNERS_PER_CHUNK) {
+    const { learners, learnersByPerson: _rebuiltOnLoad, learnersByCohort, ...rest } = image.state
+    this.learners = learners
+    // Only what is cheap happens here, before the first slice: this blocks the loop.
+    this.records = [...learners.values()]
+    const cohorts: Head['cohorts'] = [...learnersByCohort].map(([id, recs]) => [id, recs.map((r) => r.learnerId)])
+    // serialize copies what it is given now: later changes to these maps do not reach it.
+    this.head = serialize({ rest, cohorts, timeline: image.timeline, learners: this.records.length })
   }
+
+  /** The runner is about to apply `event`: the record it changes is encoded first, if still due. */
+  beforeApply(event: Envelope): void {
+    if (!event.streamId.startsWith(LEARNER_STREAM)) return
+    const rec = this.learners.get(event.streamId.slice(LEARNER_STREAM.length))
+    if (rec === undefined || this.passed.has(rec) || this.early.has(rec)) return
+    this.early.set(rec, encodeRecord(rec))
+  }
+
+  /** From now on, run straight through: the service is shutting down and waits for this. */
+  hurry(): void {
+    this.yielding = false
+  }
+
+  /**
+   * Writes the chunks through `write`. With `yielding`, gives the event loop back every
+   * SLICE_MS; without, runs straight through (nothing else changes the state then).
+   */
+  async encode(yielding: boolean, write: (chunk: Buffer) => Promise<void>): Promise<void> {
+    if (!yielding) this.hurry()
+    await write(this.head)
+    let slice = Date.now()
+    for (let i = 0; i < this.records.length; i += this.perChunk) {
+      const parts: string[] = []
+      for (let place = i; place < Math.min(i + this.perChunk, this.records.length); place++) {
+        const rec = this.records[place]
+        parts.push(this.early.get(rec) ?? encodeRecord(rec))
+        this.early.delete(rec)
+        this.passed.add(rec)
+        if (this.yielding && parts.length % 64 === 0 && Date.now() - slice >= SLICE_MS) {
+          await nextTurn()
+          slice = Date.now()
+        }
+      }
+      await write(Buffer.from(asciiJson(`[${parts.join(',')}]`), 'latin1'))
+    }
+  }
+}
+
+/** The state a snapshot holds, given each chunk in order. */
+export function decodeSnapshot(header: SnapshotHeader, chunkAt: (i: number) => Buffer): SnapshotImage {
+  const head = deserialize(chunkAt(0)) as Head
   const records: LearnerRecord[] = []
   for (let i = 1; i < header.chunks.length; i++) {
-    for (const rec of JSON.parse(chunkAt(i).toString('utf8')) as LearnerRecord[]) {
-      // JSON drops a member whose value is undefined; the fold always sets this one.
-      for (const fact of rec.facts) if (!('retractedAt' in fact)) (fact as { retractedAt: string | undefined }).retractedAt = undefined
-      records.push(rec)
+    for (const rec of JSON.parse(chunkAt(i).toString('latin1')) as StoredRecord[]) {
+      records.push(Object.assign(rec, { facts: rec.facts.map(fromTuple) }))
     }
   }
   if (records.length !== head.learners) throw new Error(`holds ${records.length} learners, its header says ${head.learners}`)
@@ -134,12 +224,17 @@ export function decodeSnapshot(header: SnapshotHeader, chunkAt: (i: number) => B
     if (same === undefined) learnersByPerson.set(rec.personKey, [rec])
     else same.push(rec)
   }
-  const learnersByCohort = new Map(head.cohorts.map(([id, ix]) => [id, Array.from(ix, (i) => records[i])]))
+  const learnersByCohort = new Map(head.cohorts.map(([id, ids]) => [id, ids.map((learnerId) => {
+    const rec = learners.get(learnerId)
+    if (rec === undefined) throw new Error(`cohort ${id} names learner ${learnerId}, which it does not hold`)
+    return rec
+  })]))
   const state: LedgerState = { ...head.rest, learners, learnersByPerson, learnersByCohort }
   const { position, events, eventId, hash } = header
   return { state, position, events, eventId, hash, timeline: head.timeline }
 }
 
+const SNAPSHOT_NAME = /^snapshot-\d+-\d+\.snap$/
 const fileName = (position: number) => `snapshot-${String(position).padStart(15, '0')}-${Date.now()}.snap`
 
 /** The snapshot files of one data dir. */
@@ -151,34 +246,46 @@ export class SnapshotStore {
   }
 
   /**
-   * Encodes the image now (blocking, proportional to the state's size), then writes it without
-   * blocking: to a temp file, fsynced, renamed into place. Resolves with the file's path.
+   * Writes `writer`'s snapshot to a temp file, fsynced, then renamed into place; resolves with
+   * its path. `yielding`: the service keeps running meanwhile (see SnapshotWriter.encode).
    */
-  async save(image: SnapshotImage): Promise<string> {
-    const started = process.hrtime.bigint()
-    const { header, chunks } = encodeSnapshot(image, this.version)
-    const encodedMs = Number(process.hrtime.bigint() - started) / 1e6
+  async save(writer: SnapshotWriter, yielding: boolean): Promise<string> {
+    const started = Date.now()
+    const { image } = writer
     mkdirSync(this.dir, { recursive: true })
     const file = join(this.dir, fileName(image.position))
     const temp = `${file}.${process.pid}.tmp`
-    const headerBytes = Buffer.from(JSON.stringify(header))
-    const length = Buffer.alloc(4)
-    length.writeUInt32BE(headerBytes.length)
-    const parts = [MAGIC, length, headerBytes, ...chunks]
-    const total = parts.reduce((n, p) => n + p.length, 0)
     const handle = await open(temp, 'w', 0o600)
+    const chunks: SnapshotHeader['chunks'] = []
+    let bytes = 0
+    const put = async (buffer: Buffer) => {
+      const { bytesWritten } = await handle.write(buffer, 0, buffer.length, bytes)
+      if (bytesWritten !== buffer.length) throw new Error(`wrote ${bytesWritten} of ${buffer.length} bytes`)
+      bytes += buffer.length
+    }
     try {
-      const { bytesWritten } = await handle.writev(parts)
-      if (bytesWritten !== total) throw new Error(`wrote ${bytesWritten} of ${total} bytes`)
+      await put(MAGIC)
+      await writer.encode(yielding, async (chunk) => {
+        chunks.push({ bytes: chunk.length, crc32: crc32(chunk) })
+        await put(chunk)
+      })
+      const header: SnapshotHeader = {
+        format: FORMAT, version: this.version, position: image.position, events: image.events,
+        eventId: image.eventId, hash: image.hash, takenAt: new Date(started).toISOString(), chunks,
+      }
+      const text = Buffer.from(JSON.stringify(header))
+      const length = Buffer.alloc(4)
+      length.writeUInt32BE(text.length)
+      await put(Buffer.concat([text, length, END]))
       await handle.sync()
-    } catch (error) {
       await handle.close()
+    } catch (error) {
+      await handle.close().catch(() => undefined)
       await unlink(temp).catch(() => undefined)
       throw error
     }
-    await handle.close()
     await rename(temp, file)
-    this.log.info({ position: image.position, bytes: total, encodedMs: Math.round(encodedMs) }, 'projection snapshot written')
+    this.log.info({ position: image.position, bytes, ms: Date.now() - started }, 'projection snapshot written')
     this.prune()
     return file
   }
@@ -187,15 +294,15 @@ export class SnapshotStore {
   list(): SnapshotFile[] {
     let names: string[]
     try {
-      names = readdirSync(this.dir).filter((n) => /^snapshot-\d+-\d+\.snap$/.test(n))
+      names = readdirSync(this.dir).filter((n) => SNAPSHOT_NAME.test(n))
     } catch {
       return []
     }
     const found: SnapshotFile[] = []
-    for (const name of names.sort().reverse()) {
+    for (const name of names) {
       const file = join(this.dir, name)
       try {
-        const header = readHeader(file).header
+        const { header } = readHeader(file)
         if (header.version === this.version) found.push({ file, header })
         else this.log.info({ file, version: header.version, expected: this.version }, 'projection snapshot of another projection version: ignored')
       } catch (error) {
@@ -218,10 +325,9 @@ export class SnapshotStore {
           this.log.warn({ file, position: header.position }, 'projection snapshot does not match the log at its position: ignored')
           continue
         }
-        const started = process.hrtime.bigint()
+        const started = Date.now()
         const image = this.read(candidate)
-        const loadedMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6)
-        this.log.info({ file, position: header.position, loadedMs }, 'projection snapshot loaded')
+        this.log.info({ file, position: header.position, ms: Date.now() - started }, 'projection snapshot loaded')
         return image
       } catch (error) {
         this.log.warn({ file, reason: (error as Error).message }, 'unreadable projection snapshot: ignored')
@@ -232,13 +338,10 @@ export class SnapshotStore {
 
   /** Reads a listed snapshot whole; throws when a chunk is damaged. */
   read(snapshot: SnapshotFile): SnapshotImage {
-    const { header, offset } = readHeader(snapshot.file)
-    const expected = offset + header.chunks.reduce((n, c) => n + c.bytes, 0)
-    const size = statSync(snapshot.file).size
-    if (size !== expected) throw new Error(`is ${size} bytes, its header says ${expected}`)
+    const { header } = readHeader(snapshot.file)
     const fd = openSync(snapshot.file, 'r')
     try {
-      let at = offset
+      let at = MAGIC.length
       return decodeSnapshot(header, (i) => {
         const { bytes, crc32: want } = header.chunks[i]
         const chunk = Buffer.allocUnsafe(bytes)
@@ -252,32 +355,48 @@ export class SnapshotStore {
     }
   }
 
+  /** Removes all but the newest KEEP snapshots, and temp files a killed process left behind. */
   private prune(): void {
     try {
-      const names = readdirSync(this.dir).filter((n) => /^snapshot-\d+-\d+\.snap$/.test(n)).sort().reverse()
+      const all = readdirSync(this.dir)
+      const names = all.filter((n) => SNAPSHOT_NAME.test(n)).sort().reverse()
       for (const name of names.slice(KEEP)) unlinkSync(join(this.dir, name))
+      // Another process's temp file may be one it is writing now; an hour old, it is abandoned.
+      const abandoned = Date.now() - 3_600_000
+      for (const name of all.filter((n) => n.endsWith('.tmp'))) {
+        const file = join(this.dir, name)
+        if (statSync(file).mtimeMs < abandoned) unlinkSync(file)
+      }
     } catch (error) {
       this.log.warn({ dir: this.dir, reason: (error as Error).message }, 'old projection snapshots could not be removed')
     }
   }
 }
 
-function readHeader(file: string): { header: SnapshotHeader; offset: number } {
+/** The header at the end of a snapshot file, checked against the file's size. */
+function readHeader(file: string): { header: SnapshotHeader } {
   const fd = openSync(file, 'r')
   try {
-    const start = Buffer.alloc(MAGIC.length + 4)
-    if (readSync(fd, start, 0, start.length, 0) !== start.length || !start.subarray(0, MAGIC.length).equals(MAGIC)) {
+    const size = statSync(file).size
+    const start = Buffer.alloc(MAGIC.length)
+    const tail = Buffer.alloc(4 + END.length)
+    if (size < MAGIC.length + tail.length || readSync(fd, start, 0, start.length, 0) !== start.length || !start.equals(MAGIC)) {
       throw new Error('is not a projection snapshot')
     }
-    const length = start.readUInt32BE(MAGIC.length)
-    if (length > 1 << 24) throw new Error('has an implausible header length')
+    if (readSync(fd, tail, 0, tail.length, size - tail.length) !== tail.length || !tail.subarray(4).equals(END)) {
+      throw new Error('is cut short (no end mark)')
+    }
+    const length = tail.readUInt32BE(0)
+    if (length > size - MAGIC.length - tail.length) throw new Error('has an implausible header length')
     const bytes = Buffer.alloc(length)
-    if (readSync(fd, bytes, 0, length, start.length) !== length) throw new Error('is cut short in its header')
+    readSync(fd, bytes, 0, length, size - tail.length - length)
     const header = JSON.parse(bytes.toString('utf8')) as SnapshotHeader
     if (header.format !== FORMAT || !Array.isArray(header.chunks) || !Number.isSafeInteger(header.position)) {
       throw new Error('has a header this build does not read')
     }
-    return { header, offset: start.length + length }
+    const expected = MAGIC.length + header.chunks.reduce((n, c) => n + c.bytes, 0) + length + tail.length
+    if (size !== expected) throw new Error(`is ${size} bytes, its header says ${expected}`)
+    return { header }
   } finally {
     closeSync(fd)
   }

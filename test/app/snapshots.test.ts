@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ledgerSnapshot } from '../../projections/ledger'
+import type { Envelope } from '../../events'
+import { evolveLedger, initialLedgerState, ledgerSnapshot, type LedgerState } from '../../projections/ledger'
 import { createLedger, type Ledger } from '../../src/app/ledger'
 import { planProgramme, runSimulation } from '../../src/app/simulate'
-import { projectionVersion, type SnapshotLog } from '../../src/app/snapshots'
+import { decodeSnapshot, projectionVersion, SnapshotWriter, type SnapshotHeader, type SnapshotLog } from '../../src/app/snapshots'
 import { canonicalDigest } from '../../src/store/hash'
 import { openSqliteStore } from '../../src/store/sqlite'
 
@@ -56,14 +57,18 @@ function dataDir(t: { teardown(fn: () => unknown): void }) {
 const digest = (ledger: Ledger) => canonicalDigest(ledgerSnapshot(ledger.runner.state))
 
 /** The digest of a full rebuild of the same log, without snapshots. */
-async function rebuiltDigest(d: ReturnType<typeof dataDir>): Promise<{ digest: string; position: number }> {
+async function rebuiltDigest(d: ReturnType<typeof dataDir>): Promise<{ digest: string; position: number; state: Ledger['runner']['state'] }> {
   const { ledger } = await d.open({ snapshots: false })
   try {
-    return { digest: digest(ledger), position: ledger.runner.position }
+    return { digest: digest(ledger), position: ledger.runner.position, state: ledger.runner.state }
   } finally {
     await ledger.close()
   }
 }
+
+/** Every object of the learners part of a state, as its list of member names, in order. */
+const shapes = (state: Ledger['runner']['state']) =>
+  [...state.learners.values()].flatMap((r) => [Object.keys(r).join(), ...r.facts.map((f) => Object.keys(f).join())])
 
 async function simulate(ledger: Ledger, learners: number, seed: number) {
   await runSimulation(ledger.commands, planProgramme({ learners, seed }))
@@ -82,21 +87,25 @@ async function addApplications(ledger: Ledger, n: number) {
         operatorId, nationalId: `ZZ${String(id).padStart(6, '0')}`, gender: 'female', birthYear: 2000, region: 'MA-06',
         educationLevel: 'bac+2', background: 'stem', submittedOn: '2025-01-10',
       },
+    }, {
+      // Text beyond ASCII (accents, a character outside the BMP) must come back from a snapshot unchanged.
+      type: 'ApplicationScreened', data: { decision: 'waitlisted', screenedOn: '2025-01-12', reason: `Liste d’attente, Salé 🎓 ${id}` },
     }])
   }
 }
 
-/** Rewrites a snapshot file's JSON header through `edit`, keeping its chunks as they are. */
+/** Rewrites a snapshot file's JSON header (at its end) through `edit`, keeping its chunks as they are. */
 function editHeader(file: string, edit: (header: Record<string, unknown>) => void): void {
   const bytes = readFileSync(file)
-  const magic = 16
-  const length = bytes.readUInt32BE(magic)
-  const header = JSON.parse(bytes.subarray(magic + 4, magic + 4 + length).toString('utf8')) as Record<string, unknown>
+  const end = 16
+  const length = bytes.readUInt32BE(bytes.length - end - 4)
+  const headerAt = bytes.length - end - 4 - length
+  const header = JSON.parse(bytes.subarray(headerAt, headerAt + length).toString('utf8')) as Record<string, unknown>
   edit(header)
   const text = Buffer.from(JSON.stringify(header))
-  const prefix = Buffer.alloc(4)
-  prefix.writeUInt32BE(text.length)
-  writeFileSync(file, Buffer.concat([bytes.subarray(0, magic), prefix, text, bytes.subarray(magic + 4 + length)]))
+  const suffix = Buffer.alloc(4)
+  suffix.writeUInt32BE(text.length)
+  writeFileSync(file, Buffer.concat([bytes.subarray(0, headerAt), text, suffix, bytes.subarray(bytes.length - end)]))
 }
 
 t.test('a snapshot taken at shutdown restores the same state as a full rebuild, and the log carries on from it', async (t) => {
@@ -115,6 +124,7 @@ t.test('a snapshot taken at shutdown restores the same state as a full rebuild, 
   const rebuilt = await rebuiltDigest(d)
   t.equal(second.ledger.runner.position, rebuilt.position)
   t.equal(digest(second.ledger), rebuilt.digest, 'the loaded state equals a full rebuild')
+  t.same(shapes(second.ledger.runner.state), shapes(rebuilt.state), 'records and facts have the members the fold gives them, in its order')
   t.equal(second.ledger.runner.firstRecordedAt(), firstKnownAt, 'the time line came back too')
   t.equal(second.ledger.runner.positionAt(someTime), positionAtSomeTime)
 
@@ -193,7 +203,7 @@ t.test('a damaged or cut snapshot file is ignored with a warning, and an older g
   await second.ledger.close()
   const [older, newer] = d.files()
   const bytes = readFileSync(join(d.snapshots, newer))
-  bytes[bytes.length - 10] ^= 0xff
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff
   writeFileSync(join(d.snapshots, newer), bytes)
 
   const third = await d.open()
@@ -236,13 +246,65 @@ t.test('a start that rebuilt at least snapshotEveryEvents events writes a snapsh
   t.equal(d.files().length, 1, 'and none more at close: nothing was applied since')
 })
 
-t.test('only the newest snapshots are kept', async (t) => {
+t.test('only the newest snapshots are kept, and temp files abandoned by a killed process go', async (t) => {
   const d = dataDir(t)
   for (let i = 0; i < 4; i++) {
     const { ledger } = await d.open()
     if (i === 0) await simulate(ledger, 3, 20)
     else await addApplications(ledger, 1)
+    if (i === 2) {
+      // A process killed mid-write two hours ago, and one writing right now.
+      writeFileSync(join(d.snapshots, 'snapshot-000000000000009-1.snap.99999.tmp'), 'half a snapshot')
+      const old = (Date.now() - 7_200_000) / 1000
+      utimesSync(join(d.snapshots, 'snapshot-000000000000009-1.snap.99999.tmp'), old, old)
+      writeFileSync(join(d.snapshots, 'snapshot-000000000000010-1.snap.99998.tmp'), 'being written')
+    }
     await ledger.close()
   }
   t.equal(d.files().length, 2)
+  t.same(readdirSync(d.snapshots).filter((n) => n.endsWith('.tmp')), ['snapshot-000000000000010-1.snap.99998.tmp'])
+})
+
+t.test('a snapshot being written holds the state at its position while the fold carries on (copy-on-write)', async (t) => {
+  const d = dataDir(t)
+  const { ledger } = await d.open({ snapshots: false })
+  await simulate(ledger, 40, 12)
+  const log: Envelope[] = []
+  for await (const e of ledger.store.readAll()) log.push(e)
+  await ledger.close()
+
+  const foldOf = (events: Envelope[]): LedgerState => {
+    const state = initialLedgerState()
+    for (const e of events) evolveLedger(state, e as Parameters<typeof evolveLedger>[1])
+    return state
+  }
+  const stateDigest = (state: LedgerState) => canonicalDigest(ledgerSnapshot(state))
+  // Cut where the rest of the log still changes learners the snapshot holds.
+  const cut = Math.floor(log.length / 3)
+  const live = foldOf(log.slice(0, cut))
+  const expected = stateDigest(foldOf(log.slice(0, cut)))
+  const last = log[cut - 1]
+  const writer = new SnapshotWriter({
+    state: live, position: last.position, events: cut, eventId: last.eventId, hash: last.metadata.hash,
+    timeline: { positions: new Float64Array([last.position]), times: new Float64Array([0]) },
+  }, 2)
+  const rest = log.slice(cut)
+  const step = Math.ceil(rest.length / 3)
+  const chunks: Buffer[] = []
+  await writer.encode(true, async (chunk) => {
+    chunks.push(chunk)
+    // Between chunks, the runner applies some of the rest of the log, as it does while serving.
+    for (const e of rest.splice(0, step)) {
+      writer.beforeApply(e)
+      evolveLedger(live, e as Parameters<typeof evolveLedger>[1])
+    }
+  })
+  t.ok(chunks.length > 3, 'several record chunks, so changes land before and after records are encoded')
+  t.equal(rest.length, 0, 'the whole rest of the log was applied meanwhile')
+  t.equal(stateDigest(live), stateDigest(foldOf(log)), 'the live state went on to the end of the log')
+  t.not(stateDigest(live), expected)
+  const header = { position: last.position, events: cut, eventId: last.eventId, hash: last.metadata.hash, chunks: chunks.map((c) => ({ bytes: c.length, crc32: 0 })) } as SnapshotHeader
+  const image = decodeSnapshot(header, (i) => chunks[i])
+  t.equal(stateDigest(image.state), expected, 'the snapshot holds the state at its position')
+  t.same(shapes(image.state), shapes(foldOf(log.slice(0, cut))))
 })

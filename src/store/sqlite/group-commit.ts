@@ -6,8 +6,11 @@
  * deferred. `submit` queues the append and schedules one flush with setImmediate, which runs
  * right after the event loop's current poll phase: an idle store commits at once (no timer, no
  * added latency), and a busy one (the loop was blocked by the last fsync while requests piled
- * up on the sockets) takes everything that arrived meanwhile in one transaction. A longer window
- * was measured and gained nothing: bench/appends.ts reports the batch sizes.
+ * up on the sockets) takes everything that arrived meanwhile in one transaction. Measured with
+ * bench/appends.ts (64 clients, one event a request, 2 cores): one turn gave about 35 appends a
+ * transaction and 1.9x the throughput of one transaction per append; two turns, or a 1 or 3 ms
+ * timer once busy, gained nothing beyond noise, because the service is then bound by CPU, not
+ * by fsync, and the commit itself is the window.
  *
  * Durability is unchanged: nobody is answered before the COMMIT (synchronous=FULL) returned.
  */
