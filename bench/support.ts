@@ -100,7 +100,9 @@ export interface Service {
 export async function startService(dataDir: string, env: Record<string, string> = {}): Promise<Service> {
   const port = await freePort()
   const started = process.hrtime.bigint()
-  const child = spawn(process.execPath, [MAIN, 'serve'], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profile the service itself.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve'], {
     env: {
       ...process.env,
       LEDGER_DATA_DIR: dataDir,

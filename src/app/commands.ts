@@ -52,6 +52,41 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
 const toDecided = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
 const toDecidedProposed = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
 
+function proposal(actor: Actor, type: string, data: Record<string, unknown>, eventId: string | undefined, correlationId: string): ProposedEvent {
+  return { eventId: eventId ?? randomUUID(), type, schemaVersion: CURRENT_SCHEMA_VERSION, data, actor, correlationId }
+}
+
+/**
+ * A learner's inputs as the events to store, checked against their input schemas (a 400 names
+ * the first bad one), with the cross-stream lock keys their rules rely on (the cohort of an
+ * enrolment, the person of an application). The national id is keyed here and never goes further.
+ */
+export function learnerProposals(
+  deps: Pick<CommandDeps, 'personKey'>, actor: Actor, learnerId: string, inputs: LearnerEventInput[], correlationId: string,
+): { proposed: ProposedEvent[]; lockKeys: string[] } {
+  const lockKeys: string[] = []
+  const proposed = inputs.map((input, i) => {
+    const schema = learnerInputs[input.type as LearnerEventType]
+    if (!schema) throw badRequest(`events[${i}].type is not a learner event type`, [{ path: ['events', i, 'type'], message: 'unknown event type' }])
+    const parsed = schema.safeParse(input.data)
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['events', i, 'data', ...issue.path] }))
+      throw badRequest(`events[${i}].data is not a valid ${input.type}`, issues)
+    }
+    const data: Record<string, unknown> = { learnerId, ...parsed.data }
+    if (input.type === 'ApplicationSubmitted') {
+      const { nationalId, ...rest } = parsed.data as { nationalId: string }
+      const personKey = deps.personKey(nationalId)
+      Object.assign(data, { learnerId, ...rest, personKey })
+      delete data.nationalId
+      lockKeys.push(`person:${personKey}`)
+    }
+    if (input.type === 'LearnerEnrolled') lockKeys.push(`cohort:${(parsed.data as { cohortId: string }).cohortId}`)
+    return proposal(actor, input.type, data, input.eventId, correlationId)
+  })
+  return { proposed, lockKeys }
+}
+
 /**
  * The one place that writes: read the stream, decide on its history (and on projection state
  * for cross-stream rules), append with the exact expected revision, retry on a conflict, and
@@ -88,10 +123,6 @@ export function createCommands(deps: CommandDeps): Commands {
         }
       }
     })
-  }
-
-  function proposal(actor: Actor, type: string, data: Record<string, unknown>, eventId: string | undefined, correlationId: string): ProposedEvent {
-    return { eventId: eventId ?? randomUUID(), type, schemaVersion: CURRENT_SCHEMA_VERSION, data, actor, correlationId }
   }
 
   const correlation = (options?: { correlationId?: string }) => options?.correlationId ?? randomUUID()
@@ -162,26 +193,7 @@ export function createCommands(deps: CommandDeps): Commands {
       if (inputs.length === 0) throw badRequest('a batch holds at least one event')
       if (inputs.length > MAX_BATCH) throw badRequest(`a batch holds at most ${MAX_BATCH} events`)
       const correlationId = correlation(options)
-      const lockKeys: string[] = []
-      const proposed = inputs.map((input, i) => {
-        const schema = learnerInputs[input.type as LearnerEventType]
-        if (!schema) throw badRequest(`events[${i}].type is not a learner event type`, [{ path: ['events', i, 'type'], message: 'unknown event type' }])
-        const parsed = schema.safeParse(input.data)
-        if (!parsed.success) {
-          const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['events', i, 'data', ...issue.path] }))
-          throw badRequest(`events[${i}].data is not a valid ${input.type}`, issues)
-        }
-        const data: Record<string, unknown> = { learnerId, ...parsed.data }
-        if (input.type === 'ApplicationSubmitted') {
-          const { nationalId, ...rest } = parsed.data as { nationalId: string }
-          const personKey = deps.personKey(nationalId)
-          Object.assign(data, { learnerId, ...rest, personKey })
-          delete data.nationalId
-          lockKeys.push(`person:${personKey}`)
-        }
-        if (input.type === 'LearnerEnrolled') lockKeys.push(`cohort:${(parsed.data as { cohortId: string }).cohortId}`)
-        return proposal(actor, input.type, data, input.eventId, correlationId)
-      })
+      const { proposed, lockKeys } = learnerProposals(deps, actor, learnerId, inputs, correlationId)
       const ids = new Set(proposed.map((p) => p.eventId))
       if (ids.size !== proposed.length) throw badRequest('a batch names the same eventId twice')
       const recordedCtx: LearnerContext = {
