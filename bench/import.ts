@@ -17,6 +17,7 @@ import { planProgramme, runSimulation } from '../src/app/simulate'
 import { personKey } from '../src/auth/pepper'
 import { CLI_ACTOR } from '../src/cli/context'
 import { openSqliteStore } from '../src/store/sqlite'
+import type { EventStore } from '../src/store/types'
 
 const PEPPER = Buffer.from('bench-pepper-bench-pepper-bench-pepper')
 
@@ -49,12 +50,16 @@ async function writeFile(file: string, rows: number) {
   return { ...plan, learners: 0, learnerPlans: [] }
 }
 
-export async function benchImport(rows = 100_000, pool: Pick<ImportOptions, 'concurrency' | 'readAhead'> = {}): Promise<ImportBenchResult> {
+export async function benchImport(
+  rows = 100_000, pool: Pick<ImportOptions, 'concurrency' | 'readAhead'> = {},
+  /** The store to import into; default a fresh SQLite file in the bench's temp dir. */
+  openStore: (dir: string) => EventStore = (dir) => openSqliteStore(join(dir, 'ledger.db')),
+): Promise<ImportBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-import-'))
   try {
     const file = join(dir, 'rows.ndjson')
     const setup = await writeFile(file, rows)
-    const ledger = createLedger({ store: openSqliteStore(join(dir, 'ledger.db')), personKey: (id) => personKey(PEPPER, id) })
+    const ledger = createLedger({ store: openStore(dir), personKey: (id) => personKey(PEPPER, id) })
     await ledger.start()
     try {
       await runSimulation(ledger.commands, setup)

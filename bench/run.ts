@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchAppends } from './appends'
 import { benchColdStart } from './coldstart'
+import { benchEsdb } from './esdb'
 import { benchImport } from './import'
 import { bareBatchedInsert } from './import-baseline'
 import { benchLedger, DEFAULT_LEARNERS, type BuiltLedger } from './ledger'
@@ -17,7 +18,7 @@ import { benchReads } from './reads'
 import { benchRebuild } from './rebuild'
 import { log, MAIN, OUT, ratioOf, type Figure } from './support'
 
-const BENCHES = ['appends', 'import', 'rebuild', 'coldstart', 'reads'] as const
+const BENCHES = ['appends', 'import', 'rebuild', 'coldstart', 'reads', 'esdb'] as const
 type BenchName = (typeof BENCHES)[number]
 
 const USAGE = `usage: npm run bench -- [--only ${BENCHES.join(',')}] [--learners N] [--seconds S] [--connections C] [--rows R]`
@@ -116,6 +117,9 @@ async function main(): Promise<void> {
         break
       case 'reads':
         figures.push(...await benchReads(await large(), { seconds: o.seconds, connections: o.connections }))
+        break
+      case 'esdb':
+        figures.push(...await benchEsdb({ seconds: o.seconds, connections: o.connections, rows: o.rows }))
         break
       default: {
         const _: never = name

@@ -1,12 +1,16 @@
 /**
- * The event catalogue: every event of every stream, schema version 1, and the envelope.
- * Imports nothing from src/ or projections/.
+ * The event catalogue: every event of every stream, its stored schema versions, the envelope,
+ * and the upcaster. Imports nothing from src/ or projections/.
  */
 import { z } from 'zod'
 import { cohortEvents, type CohortEvent } from './cohort'
 import { learnerEvents, type LearnerEvent } from './learner'
 import { operatorEvents, type OperatorEvent } from './operator'
 import { programmeEvents, type ProgrammeEvent } from './programme'
+import {
+  APPLICATION_SEALED_VERSION, ApplicationSubmittedV2, openApplicationData, personalDataEvents,
+  type PersonalDataDecryptor, type PersonalDataEvent,
+} from './personal'
 import type { Envelope } from './envelope'
 
 export * from './common'
@@ -15,22 +19,36 @@ export * from './learner'
 export * from './cohort'
 export * from './operator'
 export * from './programme'
+export * from './personal'
 
+/**
+ * The schema version new events are written with. Versions are per event: every type is at 1
+ * but `ApplicationSubmitted`, written sealed as version 2 when the ledger has a personal-data
+ * key store (`APPLICATION_SEALED_VERSION`).
+ */
 export const CURRENT_SCHEMA_VERSION = 1
 
-/** Stored data schema of every event type. */
+/** Stored data schema of every event type, in schema version 1. */
 export const eventSchemas = {
   ...learnerEvents,
   ...cohortEvents,
   ...operatorEvents,
   ...programmeEvents,
+  ...personalDataEvents,
 } as const satisfies Record<string, z.ZodType>
+
+/** The stored data schema of a type at a schema version; undefined for a type or version this build does not know. */
+export function storedSchema(type: string, schemaVersion: number): z.ZodType | undefined {
+  if (!isEventType(type)) return undefined
+  if (type === 'ApplicationSubmitted' && schemaVersion === APPLICATION_SEALED_VERSION) return ApplicationSubmittedV2
+  return schemaVersion === 1 ? eventSchemas[type] : undefined
+}
 
 export type EventType = keyof typeof eventSchemas
 export const EVENT_TYPES = Object.keys(eventSchemas) as EventType[]
 export const isEventType = (t: string): t is EventType => Object.hasOwn(eventSchemas, t)
 
-export type DomainEvent = LearnerEvent | CohortEvent | OperatorEvent | ProgrammeEvent
+export type DomainEvent = LearnerEvent | PersonalDataEvent | CohortEvent | OperatorEvent | ProgrammeEvent
 
 /** A stored event with its data typed by its type. */
 export type DomainEnvelope = { [E in DomainEvent as E['type']]: Envelope<E['type'], E['data']> }[DomainEvent['type']]
@@ -45,9 +63,25 @@ export function categoryOf(streamId: string): string {
 }
 
 /**
- * Brings a stored event to the current schema version. Version 1 is the only one so far; the
- * hook is here so that projections and deciders never see an older shape.
+ * Brings a stored event to the one in-memory form projections and deciders read, whatever its
+ * schema version: an `ApplicationSubmitted` of version 2 is opened with `decryptor`, and reads
+ * as erased when its key is gone (or no decryptor is given). Never throws.
  */
-export function upcast(envelope: Envelope): DomainEnvelope {
-  return envelope as DomainEnvelope
+export function upcast(envelope: Envelope, decryptor?: PersonalDataDecryptor): DomainEnvelope {
+  if (envelope.type !== 'ApplicationSubmitted') return envelope as DomainEnvelope
+  const data = openApplicationData(envelope.eventId, envelope.data, decryptor)
+  return (data === envelope.data ? envelope : { ...envelope, data }) as DomainEnvelope
+}
+
+/**
+ * The same for an event without its envelope (a decider's history: eventId, type, stored data).
+ * The sealed form is recognisable by its data alone, so no schema version is needed; opening
+ * an event already opened returns it as is.
+ */
+export function upcastDecided<E extends { eventId: string; type: string; data: Record<string, unknown> }>(
+  event: E, decryptor?: PersonalDataDecryptor,
+): E {
+  if (event.type !== 'ApplicationSubmitted') return event
+  const data = openApplicationData(event.eventId, event.data, decryptor)
+  return data === event.data ? event : { ...event, data }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { BusinessDate, Id, Region, Sha256Hex, Text } from './common'
+import type { Erased } from './personal'
 
 export const Gender = z.enum(['female', 'male', 'undisclosed'])
 export const EducationLevel = z.enum(['below-bac', 'bac', 'bac+2', 'bac+3', 'bac+5', 'doctorate'])
@@ -80,7 +81,10 @@ export const LEARNER_EVENT_TYPES = Object.keys(learnerInputs) as LearnerEventTyp
 const withLearner = { learnerId: Id }
 const { nationalId: _dropped, ...applicationFields } = learnerInputs.ApplicationSubmitted.shape
 
-/** Data of each learner event as stored (schema version 1). */
+/**
+ * Data of each learner event as stored (schema version 1). From version 2, `ApplicationSubmitted`
+ * is stored sealed instead (personal.ts `ApplicationSubmittedV2`).
+ */
 export const learnerEvents = {
   ApplicationSubmitted: z.strictObject({ ...withLearner, ...applicationFields, personKey: Sha256Hex }),
   ApplicationScreened: learnerInputs.ApplicationScreened.extend(withLearner),
@@ -94,7 +98,21 @@ export const learnerEvents = {
   EventRetracted: learnerInputs.EventRetracted.extend(withLearner),
 } as const satisfies Record<LearnerEventType, z.ZodType>
 
-export type ApplicationSubmitted = z.infer<typeof learnerEvents.ApplicationSubmitted>
+/** `ApplicationSubmitted` as stored in schema version 1, every attribute in clear. */
+export type ApplicationSubmittedV1 = z.infer<typeof learnerEvents.ApplicationSubmitted>
+/**
+ * `ApplicationSubmitted` as deciders and projections read it (personal.ts upcasts both stored
+ * versions to it): once the learner's personal data is erased, each attribute reads `erased`
+ * and `personKey` is absent.
+ */
+export type ApplicationSubmitted = Pick<ApplicationSubmittedV1, 'learnerId' | 'operatorId' | 'submittedOn'> & {
+  personKey?: ApplicationSubmittedV1['personKey']
+  gender: ApplicationSubmittedV1['gender'] | Erased
+  birthYear: ApplicationSubmittedV1['birthYear'] | Erased
+  region: ApplicationSubmittedV1['region'] | Erased
+  educationLevel: ApplicationSubmittedV1['educationLevel'] | Erased
+  background: ApplicationSubmittedV1['background'] | Erased
+}
 export type ApplicationScreened = z.infer<typeof learnerEvents.ApplicationScreened>
 export type LearnerEnrolled = z.infer<typeof learnerEvents.LearnerEnrolled>
 export type LearnerWithdrew = z.infer<typeof learnerEvents.LearnerWithdrew>

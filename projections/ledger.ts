@@ -8,7 +8,8 @@
  * D, known at T" keeps the facts recorded by T, not retracted by T and dated on or before D
  * (read-point.ts `isVisible`). Figures are then one pass over learners, never over the log.
  */
-import { QUALIFYING_CONTRACTS, type DomainEnvelope, type LearnerEvent } from '../events'
+import { ERASED, ERASED_ATTRIBUTES, QUALIFYING_CONTRACTS, type DomainEnvelope, type LearnerEvent } from '../events'
+import { streamTouched } from './changes'
 import { dayNumber, yearOf } from './dates'
 import type { Fact, FactType, LearnerRecord, LedgerState } from './state'
 
@@ -26,6 +27,8 @@ const LEARNER_PREFIX = 'learner-'
  * and learner events before the stream's `ApplicationSubmitted` are ignored.
  */
 export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
+  // Live indicator figures recount the learners whose streams were touched (changes.ts).
+  streamTouched(state, e.streamId)
   switch (e.type) {
     case 'ApplicationSubmitted':
     case 'ApplicationScreened':
@@ -38,6 +41,9 @@ export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
     case 'PlacementVerified':
     case 'EventRetracted':
       if (e.streamId.startsWith(LEARNER_PREFIX)) evolveLearner(state, e)
+      return
+    case 'PersonalDataErased':
+      if (e.streamId.startsWith(LEARNER_PREFIX)) erasePersonalData(state, e)
       return
     case 'CohortOpened':
       if (e.streamId.startsWith('cohort-')) {
@@ -156,14 +162,39 @@ function openRecord(state: LedgerState, learnerId: string, e: Extract<DomainEnve
     submittedOn: d.submittedOn,
     educationLevel: d.educationLevel,
     background: d.background,
-    ageAtApplication: yearOf(d.submittedOn) - d.birthYear,
+    ageAtApplication: d.birthYear === ERASED ? undefined : yearOf(d.submittedOn) - d.birthYear,
     facts: [],
   }
   addFact(rec, e, 'ApplicationSubmitted', d.submittedOn, 0)
   state.learners.set(learnerId, rec)
+  // An application read after its key was destroyed has no personKey: the person rule no longer sees it.
+  if (d.personKey === undefined) return
   const same = state.learnersByPerson.get(d.personKey)
   if (same === undefined) state.learnersByPerson.set(d.personKey, [rec])
   else same.push(rec)
+}
+
+/**
+ * Erasure: the record keeps its facts and counts as before, with its personal attributes read as
+ * `erased`, exactly as a fold of the log after the key's destruction opens the application (so
+ * the live state and any later replay agree). The person rule no longer sees its personKey.
+ */
+function erasePersonalData(state: LedgerState, e: Extract<DomainEnvelope, { type: 'PersonalDataErased' }>): void {
+  const rec = state.learners.get(e.streamId.slice(LEARNER_PREFIX.length))
+  if (rec === undefined || e.streamRevision <= rec.streamRevision) return
+  rec.streamRevision = e.streamRevision
+  if (e.metadata.recordedAt > state.learnersRecordedUntil) state.learnersRecordedUntil = e.metadata.recordedAt
+  if (rec.personKey !== undefined) {
+    const same = (state.learnersByPerson.get(rec.personKey) ?? []).filter((r) => r !== rec)
+    if (same.length === 0) state.learnersByPerson.delete(rec.personKey)
+    else state.learnersByPerson.set(rec.personKey, same)
+  }
+  Object.assign(rec, ERASED_ATTRIBUTES, { personKey: undefined, ageAtApplication: undefined })
+  const application = rec.facts.find((f) => f.type === 'ApplicationSubmitted')
+  if (application !== undefined) {
+    const { learnerId, operatorId, submittedOn } = application.data as { learnerId: string; operatorId: string; submittedOn: string }
+    application.data = { learnerId, operatorId, submittedOn, ...ERASED_ATTRIBUTES }
+  }
 }
 
 function indexCohort(state: LedgerState, rec: LearnerRecord, cohortId: string): void {

@@ -41,15 +41,17 @@ export interface LearnerRecord {
   /** Revision of the last event of the stream seen. */
   streamRevision: number
   operatorId: string
-  personKey: string
+  /** Absent once the learner's personal data is erased (and for no other reason). */
+  personKey: string | undefined
+  /** This attribute and the four below read `erased` once the learner's personal data is erased. */
   gender: ApplicationSubmitted['gender']
-  birthYear: number
+  birthYear: ApplicationSubmitted['birthYear']
   region: ApplicationSubmitted['region']
   submittedOn: string
   educationLevel: ApplicationSubmitted['educationLevel']
   background: ApplicationSubmitted['background']
-  /** year(submittedOn) - birthYear, the age the age bands read. */
-  ageAtApplication: number
+  /** year(submittedOn) - birthYear, the age the age bands read; undefined once birthYear is erased. */
+  ageAtApplication: number | undefined
   /** In stream order, the application first. */
   facts: Fact[]
 }

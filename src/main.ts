@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config'
 import { runReplayCommand, runVerifyCommand } from './cli/audit'
 import { runImportCommand } from './cli/import'
+import { runEraseCommand } from './cli/erase'
 import { runKeysAdd } from './cli/keys'
 import { serve } from './cli/serve'
 import { runSimulateCommand } from './cli/simulate'
@@ -18,6 +19,7 @@ const USAGE = `usage: placement-ledger <command>
   import FILE [--type T] [--dry-run] [--report out.csv|out.json]
                                           import learner events from NDJSON or CSV (exit 1 if a row was rejected)
   export                                  every stored event as NDJSON on stdout, in log order
+  erase LEARNER_ID [--reason R]           erase a learner's personal data (destroys its key; the events stay)
   restore FILE                            write an export into an EMPTY store, ids, revisions, recordedAt and hashes kept (JSON summary)`
 
 async function main(argv: string[]): Promise<number> {
@@ -52,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       return runVerifyCommand(args, config)
     case 'import':
       return runImportCommand(args, () => openLedger(config), stdout)
+    case 'erase':
+      return runEraseCommand(args, { openLedger: () => openLedger(config) })
     case 'export':
       return runExportCommand(args, { openStore: configuredStore(config, { createDataDir: false }) })
     case 'restore':

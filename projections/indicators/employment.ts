@@ -7,10 +7,10 @@
  */
 import type { GroupBy } from '../../events'
 import { addMonths, dayNumber } from '../dates'
-import type { LedgerState } from '../ledger'
-import { readPoint } from '../read-point'
-import { emptyMilestones, milestonesAt } from '../milestones'
-import { byKey, grouper } from './groups'
+import type { LearnerRecord, LedgerState } from '../ledger'
+import type { Milestones } from '../milestones'
+import { readPoint, type ReadPoint } from '../read-point'
+import { tallyGroups } from './tally'
 
 export const EMPLOYMENT_AT_6M_V1 = 'employment-at-6m-v1'
 
@@ -26,39 +26,41 @@ export interface EmploymentGroup {
   responseRate: number | null
 }
 
-export function employmentGroups(state: LedgerState, groupBy: GroupBy, asOf: string, knownAt: string): EmploymentGroup[] {
-  const groups = new Map<string, EmploymentGroup>()
-  const p = readPoint(state, asOf, knownAt)
-  const keyOf = grouper(state, groupBy)
-  const m = emptyMilestones()
-  // Day number of completion -> day number the follow-up is due: few distinct completion dates.
+export const EMPLOYMENT_COUNTERS = 5
+const COMPLETED = 1 << 1
+const DUE = 1 << 2
+const RESPONDED = 1 << 3
+const EMPLOYED = 1 << 4
+
+/**
+ * The counters a learner adds to (bit 0: it counts in the group), as a function of its
+ * milestones at `p`. It remembers the due day of each completion day it has seen: there are few
+ * distinct completion dates, so a pass over learners computes few.
+ */
+export function employmentMask(p: ReadPoint): (rec: LearnerRecord, m: Milestones) => number {
   const dueDays = new Map<number, number>()
-  for (const rec of state.learners.values()) {
-    milestonesAt(rec, p, m)
-    if (m.application === undefined) continue
-    const key = keyOf(rec, m)
-    if (key === undefined) continue
-    let g = groups.get(key)
-    if (g === undefined) {
-      g = { key, completed: 0, due: 0, responded: 0, employed: 0, employmentRate: null, responseRate: null }
-      groups.set(key, g)
-    }
+  return (_rec, m) => {
     const c = m.completion
-    if (c === undefined) continue
-    g.completed++
+    if (c === undefined) return 1
     let dueDay = dueDays.get(c.day)
     if (dueDay === undefined) dueDays.set(c.day, (dueDay = dayNumber(addMonths(c.date, 6))))
-    if (dueDay > p.asOfDay) continue
-    g.due++
+    if (dueDay > p.asOfDay) return 1 | COMPLETED
     const status = m.followUp6?.data.status ?? 'unknown'
-    if (status === 'unknown') continue
-    g.responded++
-    if (status === 'employed') g.employed++
+    if (status === 'unknown') return 1 | COMPLETED | DUE
+    return status === 'employed' ? 1 | COMPLETED | DUE | RESPONDED | EMPLOYED : 1 | COMPLETED | DUE | RESPONDED
   }
-  const out = [...groups.values()].sort(byKey)
-  for (const g of out) {
-    g.employmentRate = g.responded === 0 ? null : g.employed / g.responded
-    g.responseRate = g.due === 0 ? null : g.responded / g.due
+}
+
+/** A group's answer from its counters, indexed by bit. */
+export function employmentGroup(key: string, c: ArrayLike<number>): EmploymentGroup {
+  return {
+    key, completed: c[1], due: c[2], responded: c[3], employed: c[4],
+    employmentRate: c[3] === 0 ? null : c[4] / c[3],
+    responseRate: c[2] === 0 ? null : c[3] / c[2],
   }
-  return out
+}
+
+export function employmentGroups(state: LedgerState, groupBy: GroupBy, asOf: string, knownAt: string): EmploymentGroup[] {
+  const p = readPoint(state, asOf, knownAt)
+  return tallyGroups(state, groupBy, p, EMPLOYMENT_COUNTERS, employmentMask(p), employmentGroup)
 }

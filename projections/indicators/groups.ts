@@ -1,5 +1,5 @@
 /** The groupings every indicator reports by, and the learners each one leaves out. */
-import type { GroupBy } from '../../events'
+import { ERASED, type GroupBy } from '../../events'
 import { quarterOf } from '../dates'
 import type { LearnerRecord, LedgerState } from '../ledger'
 import type { Milestones } from '../milestones'
@@ -31,7 +31,8 @@ export function grouper(state: LedgerState, groupBy: GroupBy): Grouper {
     case 'track': return (_, m) => (m.enrolment === undefined ? undefined : state.cohorts.get(m.enrolment.data.cohortId)?.track)
     case 'region': return (rec) => rec.region
     case 'gender': return (rec) => rec.gender
-    case 'ageBand': return (rec) => ageBand(rec.ageAtApplication)
+    // An erased birth year leaves the age unknown: the learner counts under `erased`.
+    case 'ageBand': return (rec) => (rec.ageAtApplication === undefined ? ERASED : ageBand(rec.ageAtApplication))
     case 'completionQuarter': {
       const quarters = new Map<number, string>()
       return (_, m) => {

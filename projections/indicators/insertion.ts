@@ -11,8 +11,8 @@
 import type { GroupBy } from '../../events'
 import type { FactOf, LearnerRecord, LedgerState } from '../ledger'
 import { isVisible, readPoint, type ReadPoint } from '../read-point'
-import { emptyMilestones, milestonesAt, type Milestones } from '../milestones'
-import { byKey, grouper } from './groups'
+import type { Milestones } from '../milestones'
+import { tallyGroups } from './tally'
 
 export const INSERTION_180D_V1 = 'insertion-180d-v1'
 export const INSERTION_WINDOW_DAYS = 180
@@ -91,46 +91,52 @@ export function insertionStanding(rec: LearnerRecord, m: Milestones, p: ReadPoin
   return true
 }
 
-function newGroup(key: string): InsertionGroup {
+/**
+ * A learner's part in the figures, as one bit per counter it adds one to (bit 0, applicants, is
+ * set for every learner that counts at all): the full pass and the live figures (live.ts) both
+ * count through it, so they cannot disagree on what one learner adds.
+ */
+export const INSERTION_COUNTERS = 10
+const ACCEPTED = 1 << 1
+const ENROLLED = 1 << 2
+const WITHDRAWN = 1 << 3
+const COMPLETED = 1 << 4
+const MEASURABLE = 1 << 5
+const PLACED = 1 << 6
+const PLACED_VERIFIED = 1 << 7
+const PROVISIONAL_COMPLETED = 1 << 8
+const PROVISIONAL_PLACED = 1 << 9
+
+/** The counters a learner with a visible application adds to (milestones `m` at `p`). */
+export function insertionMask(rec: LearnerRecord, m: Milestones, p: ReadPoint, s: Standing): number {
+  let mask = 1
+  if (m.screening !== undefined && m.screening.code === 1) mask |= ACCEPTED
+  if (m.enrolment !== undefined) mask |= ENROLLED
+  if (m.withdrawal !== undefined) mask |= WITHDRAWN
+  if (!insertionStanding(rec, m, p, s)) return mask
+  mask |= COMPLETED
+  if (s.measurable) {
+    mask |= MEASURABLE
+    if (s.placement !== undefined) mask |= s.verification === undefined ? PLACED : PLACED | PLACED_VERIFIED
+  } else {
+    mask |= PROVISIONAL_COMPLETED
+    if (s.placement !== undefined) mask |= PROVISIONAL_PLACED
+  }
+  return mask
+}
+
+/** A group's answer from its counters, indexed by bit. */
+export function insertionGroup(key: string, c: ArrayLike<number>): InsertionGroup {
   return {
-    key, applicants: 0, accepted: 0, enrolled: 0, withdrawn: 0, completed: 0,
-    measurable: 0, placed: 0, placedVerified: 0, insertionRate: null,
-    provisional: { completed: 0, placedSoFar: 0 },
+    key, applicants: c[0], accepted: c[1], enrolled: c[2], withdrawn: c[3], completed: c[4],
+    measurable: c[5], placed: c[6], placedVerified: c[7], insertionRate: c[5] === 0 ? null : c[6] / c[5],
+    provisional: { completed: c[8], placedSoFar: c[9] },
   }
 }
 
 /** One pass over learners with plain counters, allocating nothing per learner. */
 export function insertionGroups(state: LedgerState, groupBy: GroupBy, asOf: string, knownAt: string): InsertionGroup[] {
-  const groups = new Map<string, InsertionGroup>()
   const p = readPoint(state, asOf, knownAt)
-  const keyOf = grouper(state, groupBy)
-  const m = emptyMilestones()
   const s = emptyStanding()
-  for (const rec of state.learners.values()) {
-    milestonesAt(rec, p, m)
-    if (m.application === undefined) continue
-    const key = keyOf(rec, m)
-    if (key === undefined) continue
-    let g = groups.get(key)
-    if (g === undefined) groups.set(key, (g = newGroup(key)))
-    g.applicants++
-    if (m.screening !== undefined && m.screening.code === 1) g.accepted++
-    if (m.enrolment !== undefined) g.enrolled++
-    if (m.withdrawal !== undefined) g.withdrawn++
-    if (!insertionStanding(rec, m, p, s)) continue
-    g.completed++
-    if (s.measurable) {
-      g.measurable++
-      if (s.placement !== undefined) {
-        g.placed++
-        if (s.verification !== undefined) g.placedVerified++
-      }
-    } else {
-      g.provisional.completed++
-      if (s.placement !== undefined) g.provisional.placedSoFar++
-    }
-  }
-  const out = [...groups.values()].sort(byKey)
-  for (const g of out) g.insertionRate = g.measurable === 0 ? null : g.placed / g.measurable
-  return out
+  return tallyGroups(state, groupBy, p, INSERTION_COUNTERS, (rec, m) => insertionMask(rec, m, p, s), insertionGroup)
 }

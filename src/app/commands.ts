@@ -16,9 +16,11 @@ import type { DecidedEvent, LearnerContext } from '../domain/types'
 import { badRequest, WrongExpectedRevision } from '../errors'
 import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
 import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './types'
-import { decideDryRun } from './import/dry-run'
+import { createDryRun, decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
+import { createRowBatches } from './row-batches'
 import type { ProjectionRunner } from './runner'
+import { openDecided, type PersonalData } from '../privacy/personal-data'
 
 const MAX_ATTEMPTS = 5
 export const MAX_BATCH = 100
@@ -28,6 +30,8 @@ export interface CommandDeps {
   runner: ProjectionRunner
   /** Keys a national id into a personKey (HMAC with the server's pepper). */
   personKey(nationalId: string): string
+  /** Seals applications (schema version 2) and opens them; without it, applications are written in clear (version 1). */
+  personalData?: PersonalData
 }
 
 interface StreamWrite {
@@ -59,10 +63,11 @@ function proposal(actor: Actor, type: string, data: Record<string, unknown>, eve
 /**
  * A learner's inputs as the events to store, checked against their input schemas (a 400 names
  * the first bad one), with the cross-stream lock keys their rules rely on (the cohort of an
- * enrolment, the person of an application). The national id is keyed here and never goes further.
+ * enrolment, the person of an application). The national id is keyed here and never goes further;
+ * with `personalData`, an application's personal attributes are sealed here (its stored form).
  */
 export function learnerProposals(
-  deps: Pick<CommandDeps, 'personKey'>, actor: Actor, learnerId: string, inputs: LearnerEventInput[], correlationId: string,
+  deps: Pick<CommandDeps, 'personKey' | 'personalData'>, actor: Actor, learnerId: string, inputs: LearnerEventInput[], correlationId: string,
 ): { proposed: ProposedEvent[]; lockKeys: string[] } {
   const lockKeys: string[] = []
   const proposed = inputs.map((input, i) => {
@@ -82,7 +87,10 @@ export function learnerProposals(
       lockKeys.push(`person:${personKey}`)
     }
     if (input.type === 'LearnerEnrolled') lockKeys.push(`cohort:${(parsed.data as { cohortId: string }).cohortId}`)
-    return proposal(actor, input.type, data, input.eventId, correlationId)
+    const event = proposal(actor, input.type, data, input.eventId, correlationId)
+    // Sealed under its eventId (bound into the ciphertext), so after the id is chosen.
+    if (input.type !== 'ApplicationSubmitted' || deps.personalData === undefined) return event
+    return { ...event, ...deps.personalData.sealApplication(event.eventId, { ...data, learnerId }) }
   })
   return { proposed, lockKeys }
 }
@@ -113,6 +121,8 @@ export function createCommands(deps: CommandDeps): Commands {
           w.decide(stored.map(toDecided))
         }
         try {
+          // Keys made to seal these events are durable before the events are.
+          await deps.personalData?.keys.persist()
           // A re-send goes to the store too: it answers the original result or 409 duplicate-event-id.
           const result = await store.append(w.streamId, current, w.proposed)
           await runner.require(result.position)
@@ -127,7 +137,21 @@ export function createCommands(deps: CommandDeps): Commands {
 
   const correlation = (options?: { correlationId?: string }) => options?.correlationId ?? randomUUID()
 
-  return {
+  const appendLearnerRows = createRowBatches({
+    store, runner, locks,
+    open: openDecided(deps.personalData?.decryptor),
+    beforeAppend: async () => { await deps.personalData?.keys.persist() },
+    propose: (actor, row, correlationId) => {
+      parse(Id, row.learnerId, 'learnerId')
+      return learnerProposals(deps, actor, row.learnerId, [row], correlationId)
+    },
+    appendOne: (actor, row, correlationId) => commands.appendLearnerEvents(actor, row.learnerId, [row], { correlationId }),
+  })
+
+  const commands: Commands = {
+    appendLearnerRows: (actor, rows, options) => appendLearnerRows(actor, rows, correlation(options)),
+    newDryRun: () => createDryRun(deps.personalData?.decryptor),
+
     async registerOperator(actor, input, options?: CommandOptions) {
       const data = parse(operatorEvents.OperatorRegistered, input, 'operator')
       const event = proposal(actor, 'OperatorRegistered', data, options?.eventId, correlation(options))
@@ -209,8 +233,13 @@ export function createCommands(deps: CommandDeps): Commands {
         proposed,
         expectedRevision: options?.expectedRevision,
         dryRun: options?.dryRun,
-        decide: (history) => { decideLearner(foldLearner(history), proposed.map(toDecidedProposed), ctx) },
+        decide: (history) => {
+          // Deciders read the in-memory form: sealed applications (recorded or proposed) opened.
+          const open = openDecided(deps.personalData?.decryptor)
+          decideLearner(foldLearner(history.map(open)), proposed.map(toDecidedProposed).map(open), ctx)
+        },
       })
     },
   }
+  return commands
 }

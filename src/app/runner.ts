@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { upcast, type Envelope } from '../../events'
+import { upcast, type Envelope, type PersonalDataDecryptor } from '../../events'
 import { evolveLedger, initialLedgerState, type LedgerState } from '../../projections/ledger'
 import type { EventStore, Subscription } from '../store/types'
 import { LedgerError } from '../errors'
@@ -21,6 +21,8 @@ export interface RunnerOptions {
   snapshotEveryEvents?: number
   /** ...or once the last is this old, if any event was applied since (default one hour). */
   snapshotEveryMs?: number
+  /** Opens sealed applications (privacy/personal-data.ts); without it they read as erased. */
+  decryptor?: PersonalDataDecryptor
 }
 
 export const projectionBehind = (position: number, wanted: number) =>
@@ -128,6 +130,19 @@ export class ProjectionRunner {
   }
 
   /**
+   * After an erasure at `position` (applied): no snapshot file may still hold the personal data
+   * it erased. Waits for a snapshot under way (it may have encoded a record before the erasure),
+   * writes a fresh one when the newest predates the erasure, then removes every older file.
+   */
+  async dropSnapshotsBefore(position: number): Promise<void> {
+    const { snapshots } = this.options
+    if (snapshots === undefined) return
+    await this.snapshotting
+    if (this.snapshotPosition < position) await this.snapshot()
+    snapshots.removeBefore(position)
+  }
+
+  /**
    * Subscribes from the last applied position. A subscription that fails (store unreachable)
    * is replaced after a growing pause, so the service catches up by itself when the store
    * returns, while reads keep serving the last projected state.
@@ -160,7 +175,7 @@ export class ProjectionRunner {
 
   apply(event: Envelope): void {
     this.writer?.beforeApply(event)
-    evolveLedger(this.state, upcast(event))
+    evolveLedger(this.state, upcast(event, this.options.decryptor))
     this.position = event.position
     this.lastEventId = event.eventId
     this.lastHash = event.metadata.hash

@@ -220,6 +220,10 @@ export function decodeSnapshot(header: SnapshotHeader, chunkAt: (i: number) => B
   // The order evolveLedger builds them in: a person's records in the order they were opened.
   for (const rec of records) {
     learners.set(rec.learnerId, rec)
+    // JSON leaves out an undefined member: put it back, so the record has the fold's shape.
+    rec.personKey ??= undefined
+    rec.ageAtApplication ??= undefined
+    if (rec.personKey === undefined) continue
     const same = learnersByPerson.get(rec.personKey)
     if (same === undefined) learnersByPerson.set(rec.personKey, [rec])
     else same.push(rec)
@@ -352,6 +356,23 @@ export class SnapshotStore {
       })
     } finally {
       closeSync(fd)
+    }
+  }
+
+  /**
+   * Removes every snapshot, and every temp file, of a position before `position` (an erasure's:
+   * such files may hold the personal data it erased). Throws when one cannot be removed.
+   */
+  removeBefore(position: number): void {
+    let names: string[]
+    try {
+      names = readdirSync(this.dir)
+    } catch {
+      return
+    }
+    for (const name of names) {
+      const at = /^snapshot-(\d+)-\d+\.snap/.exec(name)
+      if (at !== null && Number(at[1]) < position) unlinkSync(join(this.dir, name))
     }
   }
 

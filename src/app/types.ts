@@ -1,6 +1,7 @@
 import type { Actor, LearnerEventType } from '../../events'
 import type { DecidedEvent, LearnerContext } from '../domain/types'
 import type { AppendResult } from '../store/types'
+import type { LearnerRow, RowOutcome } from './row-batches'
 
 /** Per-call options of a command. */
 export interface CommandOptions {
@@ -34,6 +35,14 @@ export interface Commands {
     events: LearnerEventInput[],
     options?: { expectedRevision?: number; correlationId?: string; dryRun?: DryRun },
   ): Promise<AppendResult>
+  /**
+   * Single-event learner commands decided one by one, in order, and written together (the
+   * import's path, row-batches.ts): per row, what the store answered or the LedgerError that
+   * refused it. Never writes half a row; a refused row never blocks the others.
+   */
+  appendLearnerRows(actor: Actor, rows: LearnerRow[], options?: { correlationId?: string }): Promise<RowOutcome[]>
+  /** A fresh dry run (import/dry-run.ts) that reads sealed applications as this ledger does. */
+  newDryRun(): DryRun
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `placement-ledger replay [--known-at T] [--as-of D]` and `placement-ledger verify`: they read
- * the store alone (no live projections, no pepper). Progress goes to stderr on a terminal only;
+ * the store without live projections; replay also opens the personal-data key store (with the
+ * pepper), since its projections group by the sealed attributes; verify needs neither. Progress goes to stderr on a terminal only;
  * the result is one JSON line on stdout. Exit codes: 0 done (verify: every chain whole),
  * 1 verification failed or the store failed, 2 bad arguments.
  */
@@ -10,6 +11,8 @@ import { readTimes, replay, verifyStore } from '../app/audit'
 import { systemClock } from '../app/clock'
 import type { Config } from '../config'
 import { openStore } from '../store/open'
+import { loadPepper } from '../auth/pepper'
+import { openPersonalKeys, personalData } from '../privacy'
 import type { EventStore } from '../store/types'
 import { progressLine, stdout, type Output } from './output'
 
@@ -75,9 +78,14 @@ export async function runReplayCommand(args: string[], config: Config, deps: Aud
   }
   const { asOf, knownAt } = readTimes(systemClock, parsed.asOf, parsed.knownAt)
   const progress = progressLine('replay: position')
+  const keys = openPersonalKeys(config, loadPepper(config))
+  const { decryptor } = personalData(keys)
   const result = await withStore(config, (store) =>
-    replay(store, { asOf, knownAt, onProgress: (_events, head, position) => progress.update(position, head) }))
-    .finally(() => progress.end())
+    replay(store, { asOf, knownAt, decryptor, onProgress: (_events, head, position) => progress.update(position, head) }))
+    .finally(() => {
+      progress.end()
+      keys.close()
+    })
   out.write(`${JSON.stringify(result)}\n`)
   return 0
 }

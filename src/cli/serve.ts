@@ -11,6 +11,7 @@ import { createLedger, type Ledger } from '../app/ledger'
 import { ledgerReadiness } from '../app/readiness'
 import { loggerOptions } from '../http/plugins/logging'
 import { openStore } from '../store/open'
+import { openPersonalKeys } from '../privacy'
 import { planProgramme, runSimulation } from '../app/simulate'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -95,6 +96,7 @@ async function openServiceLedger(config: Config): Promise<Ledger> {
   const ledger = createLedger({
     store,
     personKey: (nationalId) => personKey(pepper, nationalId),
+    personalKeys: openPersonalKeys(config, pepper),
     snapshots: {
       dir: join(config.dataDir, 'snapshots'),
       log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message) },

@@ -69,7 +69,7 @@ t.test('replay leaves the live service alone and answers who may ask', async (t)
   // A replay yielding every 10 events: a read sent while it runs is answered before it ends.
   const order: string[] = []
   let progressed = 0
-  const rebuilt = replay(h.ledger.store, { knownAt: NOW, asOf: '2026-06-30', every: 10, onProgress: () => { progressed++ } })
+  const rebuilt = replay(h.ledger.store, { knownAt: NOW, asOf: '2026-06-30', every: 10, decryptor: h.ledger.personalData?.decryptor, onProgress: () => { progressed++ } })
     .then((r) => { order.push('replay'); return r })
   const read = h.call('viewer', { method: 'GET', url: '/v1/indicators/insertion?asOf=2026-06-30' }).then((r) => { order.push('read'); return r })
   const [result, response] = await Promise.all([rebuilt, read])

@@ -24,9 +24,10 @@ t.test('an operator records a whole learner path and reads it back', async (t) =
   t.equal(events.statusCode, 200)
   const envelopes = events.json()
   t.equal(envelopes.length, 5)
-  t.match(envelopes[0], { type: 'ApplicationSubmitted', streamId: 'learner-L-1', streamRevision: 0, schemaVersion: 1, metadata: { actor: { keyId: 'op1', role: 'operator', operatorId: 'OP-1' }, prevHash: '0'.repeat(64) } })
+  t.match(envelopes[0], { type: 'ApplicationSubmitted', streamId: 'learner-L-1', streamRevision: 0, schemaVersion: 2, metadata: { actor: { keyId: 'op1', role: 'operator', operatorId: 'OP-1' }, prevHash: '0'.repeat(64) } })
   t.notOk('nationalId' in envelopes[0].data, 'the national id never enters the ledger')
-  t.match(envelopes[0].data.personKey, /^[0-9a-f]{64}$/)
+  t.notOk('personKey' in envelopes[0].data, 'stored sealed: the personKey is inside the ciphertext')
+  t.match(envelopes[0].data.personal, { alg: 'A256GCM', iv: String, ciphertext: String, tag: String })
 
   const roster = await expectStatus(h, 'op1', 'GET', '/v1/cohorts/C-1/roster', undefined, 200)
   t.same(roster, { cohortId: 'C-1', learners: [{ learnerId: 'L-1', status: 'completed', enrolledOn: '2025-01-06', completedOn: '2025-05-02' }] })

@@ -1,8 +1,9 @@
 import t from 'tap'
 import type { Actor } from '../../events'
-import { importRows, type ImportItem, type RowResult } from '../../src/app/import'
+import { createDryRun, importRows, type ImportItem, type RowResult } from '../../src/app/import'
 import type { Commands, LearnerEventInput } from '../../src/app/types'
-import { badRequest, RuleViolation } from '../../src/errors'
+import { badRequest, LedgerError, RuleViolation } from '../../src/errors'
+import type { LearnerRow, RowOutcome } from '../../src/app/row-batches'
 import type { AppendResult } from '../../src/store/types'
 
 const ACTOR: Actor = { keyId: 'op1', role: 'operator', operatorId: 'OP-1' }
@@ -18,6 +19,7 @@ function pendingCommands() {
   const calls: Call[] = []
   const waiters: Array<() => void> = []
   const commands = {
+    newDryRun: () => createDryRun(),
     appendLearnerEvents(_actor: Actor, learnerId: string, events: LearnerEventInput[]) {
       return new Promise<AppendResult>((resolve, reject) => {
         calls.push({
@@ -53,9 +55,9 @@ async function collect(results: AsyncIterable<RowResult>): Promise<RowResult[]> 
   return out
 }
 
-t.test('rows of different learners run side by side; one learner\'s wait for each other; results in line order', async (t) => {
+t.test('dry run: rows of different learners run side by side; one learner\'s wait for each other; results in line order', async (t) => {
   const { commands, calls, started } = pendingCommands()
-  const done = collect(importRows(from([item(1, 'A'), item(2, 'B'), item(3, 'A', '2024-12-16'), item(4, 'C')]), commands, ACTOR, { dryRun: false }))
+  const done = collect(importRows(from([item(1, 'A'), item(2, 'B'), item(3, 'A', '2024-12-16'), item(4, 'C')]), commands, ACTOR, { dryRun: true }))
   await started(3)
   t.same(calls.map((c) => c.learnerId), ['A', 'B', 'C'], "A's second row waits for its first")
   calls[2].settle({})
@@ -71,10 +73,10 @@ t.test('rows of different learners run side by side; one learner\'s wait for eac
   t.same(results.map((r) => [r.line, r.status, r.code]), [[1, 'rejected', 'not-accepted'], [2, 'duplicate', undefined], [3, 'accepted', undefined], [4, 'accepted', undefined]])
 })
 
-t.test('at most `concurrency` commands are in flight', async (t) => {
+t.test('dry run: at most `concurrency` commands are in flight', async (t) => {
   const { commands, calls, started } = pendingCommands()
   const items = Array.from({ length: 10 }, (_, i) => item(i + 1, `L-${i}`))
-  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: false, concurrency: 3 }))
+  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: true, concurrency: 3 }))
   await started(3)
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(calls.length, 3)
@@ -85,11 +87,11 @@ t.test('at most `concurrency` commands are in flight', async (t) => {
   t.equal((await done).length, 10)
 })
 
-t.test('rows competing for a seat or a person are decided in file order', async (t) => {
+t.test('dry run: rows competing for a seat or a person are decided in file order', async (t) => {
   const { commands, calls, started } = pendingCommands()
   const enrol = (line: number, learnerId: string): ImportItem => ({ line, learnerId, type: 'LearnerEnrolled', data: { cohortId: 'C-1', enrolledOn: '2025-01-06' } })
   const apply = (line: number, learnerId: string, nationalId: string): ImportItem => ({ line, learnerId, type: 'ApplicationSubmitted', data: { nationalId } })
-  const done = collect(importRows(from([enrol(1, 'A'), enrol(2, 'B'), apply(3, 'C', 'ab-12'), apply(4, 'D', ' AB.12 '), apply(5, 'E', 'XY')]), commands, ACTOR, { dryRun: false }))
+  const done = collect(importRows(from([enrol(1, 'A'), enrol(2, 'B'), apply(3, 'C', 'ab-12'), apply(4, 'D', ' AB.12 '), apply(5, 'E', 'XY')]), commands, ACTOR, { dryRun: true }))
   await started(3)
   t.same(calls.map((c) => c.learnerId), ['A', 'C', 'E'], 'B waits for A (cohort C-1), D for C (same national id)')
   calls[0].settle({})
@@ -100,10 +102,10 @@ t.test('rows competing for a seat or a person are decided in file order', async 
   t.equal((await done).length, 5)
 })
 
-t.test('row errors pass through; zod issues are summarised with paths inside data; other failures end the import', async (t) => {
+t.test('dry run: row errors pass through; zod issues are summarised with paths inside data; other failures end the import', async (t) => {
   const { commands, calls, started } = pendingCommands()
   const items: ImportItem[] = [{ line: 1, code: 'invalid-json', message: 'bad' }, item(2, 'A'), item(3, 'B')]
-  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: false }))
+  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: true }))
   await started(2)
   const issues = [
     { code: 'invalid_type', path: ['events', 0, 'data', 'screenedOn'], message: 'a date is YYYY-MM-DD' },
@@ -118,9 +120,57 @@ t.test('row errors pass through; zod issues are summarised with paths inside dat
   ])
 
   const broken = pendingCommands()
-  const failing = collect(importRows(from([item(1, 'A'), item(2, 'B')]), broken.commands, ACTOR, { dryRun: false }))
+  const failing = collect(importRows(from([item(1, 'A'), item(2, 'B')]), broken.commands, ACTOR, { dryRun: true }))
   await broken.started(2)
   broken.calls[1].settle({})
   broken.calls[0].settle({ error: new Error('disk on fire') })
   await t.rejects(failing, /disk on fire/)
+})
+
+/** Commands whose appendLearnerRows answers from `answer`, recording each chunk it is given. */
+function chunkCommands(answer: (row: LearnerRow) => RowOutcome | Error) {
+  const chunks: LearnerRow[][] = []
+  const commands = {
+    async appendLearnerRows(_actor: Actor, rows: LearnerRow[]) {
+      chunks.push(rows)
+      return rows.map((row) => {
+        const outcome = answer(row)
+        if (outcome instanceof Error && !(outcome instanceof LedgerError)) throw outcome
+        return outcome
+      })
+    },
+  } as unknown as Commands
+  return { commands, chunks }
+}
+
+const accepted = (row: LearnerRow): AppendResult =>
+  ({ streamId: `learner-${row.learnerId}`, streamRevision: 0, position: 1, events: [], duplicate: false })
+
+t.test('a real import goes a chunk at a time, rows in file order, every row with a derived or its own eventId', async (t) => {
+  const { commands, chunks } = chunkCommands(accepted)
+  const items = Array.from({ length: 5 }, (_, i) => item(i + 1, `L-${i}`))
+  const results = await collect(importRows(from(items), commands, ACTOR, { dryRun: false, chunkRows: 2 }))
+  t.same(chunks.map((c) => c.map((r) => r.learnerId)), [['L-0', 'L-1'], ['L-2', 'L-3'], ['L-4']])
+  t.same(results.map((r) => [r.line, r.status]), [[1, 'accepted'], [2, 'accepted'], [3, 'accepted'], [4, 'accepted'], [5, 'accepted']])
+  t.ok(chunks.flat().every((r, i) => r.eventId === results[i].eventId && typeof r.eventId === 'string'), 'the eventId sent is the one answered')
+})
+
+t.test('a real import: row errors pass through in place, refused rows carry code and message, other failures end it', async (t) => {
+  const issues = [{ code: 'invalid_type', path: ['events', 0, 'data', 'screenedOn'], message: 'a date is YYYY-MM-DD' }]
+  const { commands } = chunkCommands((row) => {
+    if (row.learnerId === 'A') return badRequest('events[0].data is not a valid ApplicationScreened', issues)
+    if (row.learnerId === 'B') return new RuleViolation('not-accepted', 'no')
+    return { ...accepted(row), duplicate: row.learnerId === 'C' }
+  })
+  const items: ImportItem[] = [item(1, 'A'), { line: 2, code: 'invalid-json', message: 'bad' }, item(3, 'B'), item(4, 'C'), item(5, 'D')]
+  const results = await collect(importRows(from(items), commands, ACTOR, { dryRun: false, chunkRows: 3 }))
+  t.same(results.map((r) => [r.line, r.status, r.code, r.message]), [
+    [1, 'rejected', 'validation', 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD'],
+    [2, 'rejected', 'invalid-json', 'bad'],
+    [3, 'rejected', 'not-accepted', 'no'],
+    [4, 'duplicate', undefined, undefined],
+    [5, 'accepted', undefined, undefined],
+  ])
+  const broken = chunkCommands(() => new Error('disk on fire'))
+  await t.rejects(collect(importRows(from([item(1, 'A')]), broken.commands, ACTOR, { dryRun: false })), /disk on fire/)
 })

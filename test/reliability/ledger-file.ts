@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3'
 import { ChainVerifier, type VerifyResult } from '../../src/app/audit/verify'
-import { toEnvelope, type EventRow } from '../../src/store/sqlite/statements'
+import { toEnvelope, type EventTuple } from '../../src/store/sqlite/statements'
 
 export interface StoredEvent {
   position: number
@@ -28,8 +28,8 @@ export function inspectLedgerFile(file: string): LedgerFileReport {
   const db = new Database(file, { readonly: true, fileMustExist: true })
   try {
     const integrity = (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('; ')
-    const rows = db.prepare<[], EventRow>(
-      'SELECT position, event_id, stream_id, stream_revision, type, schema_version, data, metadata FROM events ORDER BY position').all()
+    const rows = db.prepare<[], EventTuple>(
+      'SELECT position, event_id, stream_id, stream_revision, type, schema_version, data, metadata FROM events ORDER BY position').raw(true).all()
     const heads = new Map(db.prepare<[], { stream_id: string; last_revision: number; head_hash: string }>(
       'SELECT stream_id, last_revision, head_hash FROM streams').all().map((h) => [h.stream_id, h]))
     const verifier = new ChainVerifier()
@@ -39,14 +39,15 @@ export function inspectLedgerFile(file: string): LedgerFileReport {
     const problems: string[] = []
     for (const row of rows) {
       const envelope = toEnvelope(row)
+      const { eventId, position, streamId, streamRevision } = envelope
       verifier.check(envelope)
-      if (byEventId.has(row.event_id)) problems.push(`eventId ${row.event_id} is stored twice`)
-      byEventId.set(row.event_id, { position: row.position, streamId: row.stream_id, streamRevision: row.stream_revision })
-      const ids = streams.get(row.stream_id) ?? []
-      if (row.stream_revision !== ids.length) problems.push(`${row.stream_id}: revision ${row.stream_revision} where ${ids.length} was due`)
-      ids.push(row.event_id)
-      streams.set(row.stream_id, ids)
-      lastHash.set(row.stream_id, envelope.metadata.hash)
+      if (byEventId.has(eventId)) problems.push(`eventId ${eventId} is stored twice`)
+      byEventId.set(eventId, { position, streamId, streamRevision })
+      const ids = streams.get(streamId) ?? []
+      if (streamRevision !== ids.length) problems.push(`${streamId}: revision ${streamRevision} where ${ids.length} was due`)
+      ids.push(eventId)
+      streams.set(streamId, ids)
+      lastHash.set(streamId, envelope.metadata.hash)
     }
     for (const [streamId, ids] of streams) {
       const head = heads.get(streamId)

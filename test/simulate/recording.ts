@@ -6,6 +6,9 @@
 import type { Actor } from '../../events'
 import type { CommandOptions, Commands, LearnerEventInput } from '../../src/app/types'
 import type { AppendResult } from '../../src/store/types'
+import type { LearnerRow, RowOutcome } from '../../src/app/row-batches'
+import { LedgerError } from '../../src/errors'
+import { createDryRun } from '../../src/app/import'
 
 export type Call =
   | { method: 'registerOperator' | 'openCohort' | 'setProgrammeTarget' | 'publishReport'; actor: Actor; input: unknown; options?: CommandOptions }
@@ -38,6 +41,24 @@ export class RecordingCommands implements Commands {
   async appendLearnerEvents(actor: Actor, learnerId: string, events: LearnerEventInput[], options?: { expectedRevision?: number; correlationId?: string }) {
     const call: Call = { method: 'appendLearnerEvents', actor, learnerId, events, options }
     return this.record(call, `learner-${learnerId}`, events.map((e) => e.type), events.map((e) => e.eventId))
+  }
+
+  newDryRun() {
+    return createDryRun()
+  }
+
+  /** Row by row through appendLearnerEvents, as the real path decides them. */
+  async appendLearnerRows(actor: Actor, rows: LearnerRow[], options?: { correlationId?: string }): Promise<RowOutcome[]> {
+    const outcomes: RowOutcome[] = []
+    for (const row of rows) {
+      try {
+        outcomes.push(await this.appendLearnerEvents(actor, row.learnerId, [row], options))
+      } catch (error) {
+        if (!(error instanceof LedgerError)) throw error
+        outcomes.push(error)
+      }
+    }
+    return outcomes
   }
 
   private record(call: Call, streamId: string, types: string[], eventIds: Array<string | undefined>): AppendResult {

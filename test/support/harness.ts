@@ -10,6 +10,7 @@ import { personKey } from '../../src/auth/pepper'
 import { loadConfig } from '../../src/config'
 import { buildApp } from '../../src/http/app'
 import { serviceRoutes } from '../../src/http/routes'
+import { openPersonalKeys } from '../../src/privacy'
 import { openSqliteStore } from '../../src/store/sqlite'
 import type { EventStore } from '../../src/store/types'
 
@@ -50,6 +51,11 @@ export interface HarnessOptions {
   makeStore?: (dataDir: string) => EventStore
   /** pino options (e.g. a stream a test reads); default: no logging. */
   logger?: object
+  /**
+   * Write applications in clear (schema version 1), as ledgers did before personal data was
+   * sealed; default: sealed with the data dir's key store, as the service writes them.
+   */
+  clearApplications?: boolean
 }
 
 const PEPPER = Buffer.from('test-pepper-test-pepper-test-pepper!!')
@@ -59,7 +65,10 @@ export async function harness(t: { teardown(fn: () => unknown): void }, options:
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-test-'))
   const config = loadConfig({ LEDGER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env })
   const store = options.store ?? options.makeStore?.(dataDir) ?? openSqliteStore(join(dataDir, 'ledger.db'), { now: options.storeNow })
-  const ledger = createLedger({ store, personKey: (id) => personKey(PEPPER, id), clock: options.clock })
+  const ledger = createLedger({
+    store, personKey: (id) => personKey(PEPPER, id), clock: options.clock,
+    personalKeys: options.clearApplications ? undefined : openPersonalKeys({ dataDir }, PEPPER),
+  })
   await ledger.start()
   const app = await buildApp({
     config,

@@ -8,7 +8,7 @@
  * `ledgerSnapshot(state)`, which holds no store position: two replays, or the same events on
  * another store, give the same digest.
  */
-import { DEFINITION_IDS, GROUP_BYS, upcast, type DefinitionId, type GroupBy } from '../../../events'
+import { DEFINITION_IDS, GROUP_BYS, upcast, type DefinitionId, type GroupBy, type PersonalDataDecryptor } from '../../../events'
 import { computeIndicator, type EmploymentGroup, type InsertionGroup } from '../../../projections/indicators'
 import { evolveLedger, initialLedgerState, ledgerSnapshot, type LedgerState } from '../../../projections/ledger'
 import { canonicalDigest } from '../../store/hash'
@@ -27,6 +27,11 @@ export interface ReplayOptions {
   onProgress?(events: number, head: number, position: number): void
   /** Events between two yields to the event loop. */
   every?: number
+  /**
+   * Opens sealed applications (the ledger's PersonalData); without it, or once a learner's key is
+   * destroyed, their personal attributes read `erased`, as in the live projections.
+   */
+  decryptor?: PersonalDataDecryptor
 }
 
 export interface ReplayResult {
@@ -60,7 +65,7 @@ export async function replayState(store: EventStore, options: Omit<ReplayOptions
   if (head === 0) return { state, position, events }
   for await (const e of store.readAll()) {
     if (e.position > head || e.metadata.recordedAt > options.knownAt) break
-    evolveLedger(state, upcast(e))
+    evolveLedger(state, upcast(e, options.decryptor))
     position = e.position
     events++
     if (events % every === 0) {

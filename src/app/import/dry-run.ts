@@ -8,7 +8,8 @@
  * on a real append; derived eventIds include the learnerId, so it takes a client-chosen id), and
  * writes made by others while it runs. Positions in its results are 0: nothing was recorded.
  */
-import type { Envelope } from '../../../events'
+import type { Envelope, PersonalDataDecryptor } from '../../../events'
+import { openDecided } from '../../privacy/personal-data'
 import { foldLearner, learnerStatus, type LearnerState } from '../../domain'
 import type { DecidedEvent, LearnerContext } from '../../domain/types'
 import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
@@ -37,12 +38,19 @@ function markOf(state: LearnerState): Mark {
   }
 }
 
-class ScratchLedger implements DryRun {
+export class ScratchLedger implements DryRun {
   private readonly streams = new Map<string, DecidedEvent[]>()
   /** Per learner stream touched: its mark as recorded (`base`) and after the dry-run events (`now`). */
   private readonly marks = new Map<string, { base: Mark; now: Mark }>()
   private readonly seatDelta = new Map<string, number>()
   private readonly byPerson = new Map<string, Set<string>>()
+
+  /**
+   * `open` brings sealed applications to the in-memory form (privacy/personal-data.ts openDecided)
+   * before a fold, so that a mark knows its personKey; pending events stay in stored form, as a
+   * re-send is compared with them the way the store would.
+   */
+  constructor(private readonly open: (e: DecidedEvent) => DecidedEvent = (e) => e) {}
 
   pending(streamId: string): readonly DecidedEvent[] {
     return this.streams.get(streamId) ?? []
@@ -50,16 +58,24 @@ class ScratchLedger implements DryRun {
 
   record(streamId: string, recorded: readonly DecidedEvent[], decided: readonly DecidedEvent[]): void {
     const pending = [...this.pending(streamId), ...decided]
-    this.streams.set(streamId, pending)
-    const entry = this.marks.get(streamId) ?? { base: markOf(foldLearner(recorded)), now: undefined }
+    this.recordState(streamId, () => foldLearner(recorded.map(this.open)), foldLearner([...recorded, ...pending].map(this.open)), decided)
+  }
+
+  /**
+   * As `record`, given the states already folded: the recorded one (asked for only the first
+   * time the stream is seen) and the one after the decided events.
+   */
+  recordState(streamId: string, recorded: () => LearnerState, now: LearnerState, decided: readonly DecidedEvent[]): void {
+    this.streams.set(streamId, [...this.pending(streamId), ...decided])
+    const entry = this.marks.get(streamId) ?? { base: markOf(recorded()), now: undefined }
     const before = entry.now ?? entry.base
-    const now = markOf(foldLearner([...recorded, ...pending]))
+    const mark = markOf(now)
     this.moveSeat(before.seat, -1)
-    this.moveSeat(now.seat, +1)
-    this.marks.set(streamId, { base: entry.base, now })
-    if (now.personKey !== undefined) {
-      const streams = this.byPerson.get(now.personKey) ?? new Set<string>()
-      this.byPerson.set(now.personKey, streams.add(streamId))
+    this.moveSeat(mark.seat, +1)
+    this.marks.set(streamId, { base: entry.base, now: mark })
+    if (mark.personKey !== undefined) {
+      const streams = this.byPerson.get(mark.personKey) ?? new Set<string>()
+      this.byPerson.set(mark.personKey, streams.add(streamId))
     }
   }
 
@@ -89,9 +105,12 @@ class ScratchLedger implements DryRun {
   }
 }
 
-/** A fresh dry run: pass it as `dryRun` to every command of one import. */
-export function createDryRun(): DryRun {
-  return new ScratchLedger()
+/**
+ * A fresh dry run: pass it as `dryRun` to every command of one import. `decryptor`: the ledger's
+ * (PersonalData), to open sealed applications; without it they read erased, with no personKey.
+ */
+export function createDryRun(decryptor?: PersonalDataDecryptor): ScratchLedger {
+  return new ScratchLedger(openDecided(decryptor))
 }
 
 const toDecided = (e: { eventId: string; type: string; data: Record<string, unknown> }): DecidedEvent =>

@@ -1,16 +1,18 @@
 /**
- * The importer: every row is one single-event command through the one command path, so every
- * rule, operator scoping and idempotency hold row by row, and a row is written whole or not at
- * all. Rows of one learner run one after another in file order, and so do rows of different
- * learners that compete (orderKeys); other rows run side by side (a pool of commands in flight,
- * which the store's group commit turns into few transactions), and results come out in file
- * order all the same.
+ * The importer: every row is one single-event learner command, decided alone by the rules of the
+ * one command path, so every rule, operator scoping and idempotency hold row by row, and a row
+ * is written whole or not at all.
+ *
+ * A real import takes the rows a chunk at a time through `appendLearnerRows` (row-batches.ts):
+ * decided one by one in file order, written together, one wait for the projections a chunk.
+ * A dry run writes nothing and keeps one command per row: rows of one learner, and rows of
+ * different learners that compete (orderKeys), one after another in file order, other rows side
+ * by side; results come out in file order all the same.
  */
 import type { Actor } from '../../../events'
 import { normaliseNationalId } from '../../auth/pepper'
 import { LedgerError } from '../../errors'
 import type { Commands } from '../types'
-import { createDryRun } from './dry-run'
 import { derivedEventId } from './event-id'
 import { describeIssues } from './issues'
 import { isRowError, type ImportItem, type ImportRow, type ImportTotals, type RowResult } from './types'
@@ -28,7 +30,15 @@ export interface ImportOptions {
   concurrency?: number
   /** Rows read ahead of the oldest unanswered one; bounds memory (a few MB). Default 4096. */
   readAhead?: number
+  /**
+   * Rows decided and written together in a real import. Default 1000: large enough that a
+   * chunk's appends share one commit and one wait for the projections; small enough that
+   * answers keep streaming and a chunk's state stays a few MB.
+   */
+  chunkRows?: number
 }
+
+const CHUNK_ROWS = 1000
 
 /**
  * Decides each row of `source` and yields one result per row, in source order. Only failures
@@ -37,7 +47,45 @@ export interface ImportOptions {
 export async function* importRows(
   source: AsyncIterable<ImportItem>, commands: Commands, actor: Actor, options: ImportOptions,
 ): AsyncGenerator<RowResult> {
-  const dryRun = options.dryRun ? createDryRun() : undefined
+  if (options.dryRun) {
+    yield* dryRunRows(source, commands, actor, options)
+    return
+  }
+  const size = options.chunkRows ?? CHUNK_ROWS
+  let chunk: ImportItem[] = []
+  for await (const item of source) {
+    chunk.push(item)
+    if (chunk.length >= size) {
+      yield* await importChunk(chunk, commands, actor, options)
+      chunk = []
+    }
+  }
+  if (chunk.length > 0) yield* await importChunk(chunk, commands, actor, options)
+}
+
+/** One chunk of a real import: its rows decided in order and written together. */
+async function importChunk(chunk: ImportItem[], commands: Commands, actor: Actor, options: ImportOptions): Promise<RowResult[]> {
+  const rows = chunk.filter((item): item is ImportRow => !isRowError(item))
+  const batch = rows.map((row) => ({
+    learnerId: row.learnerId, type: row.type, data: row.data,
+    eventId: row.eventId ?? derivedEventId(row.learnerId, row.type, row.data),
+  }))
+  const outcomes = batch.length === 0 ? [] : await commands.appendLearnerRows(actor, batch, { correlationId: options.correlationId })
+  let next = 0
+  return chunk.map((item): RowResult => {
+    if (isRowError(item)) return { line: item.line, status: 'rejected', code: item.code, message: item.message }
+    const at = next++
+    const outcome = outcomes[at]
+    if (outcome instanceof LedgerError) return { line: item.line, status: 'rejected', code: outcome.code, message: messageOf(outcome, item) }
+    return { line: item.line, status: outcome.duplicate ? 'duplicate' : 'accepted', eventId: batch[at].eventId }
+  })
+}
+
+/** A dry run: one command per row, a pool of them side by side (see the file's comment). */
+async function* dryRunRows(
+  source: AsyncIterable<ImportItem>, commands: Commands, actor: Actor, options: ImportOptions,
+): AsyncGenerator<RowResult> {
+  const dryRun = commands.newDryRun()
   const slots = new Slots(options.concurrency ?? 128)
   const readAhead = options.readAhead ?? 4096
   /** Per ordering key (orderKeys), the promise its latest row settles: the next row with that key waits for it. */

@@ -17,6 +17,9 @@ function checkApplicationContext(d: ApplicationSubmitted, ctx: LearnerContext): 
   if (!ctx.operatorExists(d.operatorId)) {
     throw new RuleViolation('unknown-operator', `operator ${d.operatorId} is not registered; register it before its learners`)
   }
+  // The command path opens sealed data before deciding: an application without its personKey
+  // here is a bug to surface, never a person rule to skip.
+  if (d.personKey === undefined) throw new Error('an application is decided in its opened form, with its personKey')
   // Says only that such a record exists, never which one: that would leak another learner.
   if (ctx.personHasActiveRecord(d.personKey, d.learnerId)) {
     throw new RuleViolation(

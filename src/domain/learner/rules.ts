@@ -138,6 +138,7 @@ function checkRetraction(state: LearnerState, d: EventRetracted): void {
     throw new RuleViolation('cannot-retract', 'an application cannot be retracted: it opens the record; a wrong application is rejected at screening')
   }
   if (type === 'EventRetracted') throw new RuleViolation('cannot-retract', 'a retraction cannot itself be retracted')
+  if (type === 'PersonalDataErased') throw new RuleViolation('cannot-retract', "an erasure cannot be retracted: the learner's personal data is gone for good")
   if (state.retracted.has(target)) throw new RuleViolation('already-retracted', `event ${target} is already retracted`)
 
   let without = initialLearnerState()

@@ -27,7 +27,8 @@ export interface ApplicationState {
   eventId: string
   learnerId: string
   operatorId: string
-  personKey: string
+  /** Absent once the learner's personal data is erased. */
+  personKey?: string
   submittedOn: string
 }
 

@@ -5,7 +5,7 @@
  * learners are the normal course of their work and are not logged here. The log line holds ids
  * only, never the data that was answered.
  */
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 const LOGGED_ROLES: ReadonlySet<string> = new Set(['auditor', 'admin'])
@@ -26,23 +26,34 @@ function idsOf(request: FastifyRequest): { learnerId?: string; cohortId?: string
   return ids
 }
 
+async function logAccess(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const actor = request.actor
+  if (!actor || !LOGGED_ROLES.has(actor.role)) return
+  const route = request.routeOptions.url
+  if (!isLearnerDataRoute(request.method, route)) return
+  request.log.info({
+    audit: 'learner-data-access',
+    keyId: actor.keyId,
+    role: actor.role,
+    method: request.method,
+    route,
+    ...idsOf(request),
+    statusCode: reply.statusCode,
+    at: new Date().toISOString(),
+  }, 'learner data accessed')
+}
+
+/**
+ * The hook is attached to the learner-data routes only (they are known when declared), so that
+ * the many other answers (indicators above all) do not run it at all.
+ */
 export const accessLogPlugin = fp(
   async (app) => {
-    app.addHook('onResponse', async (request, reply) => {
-      const actor = request.actor
-      if (!actor || !LOGGED_ROLES.has(actor.role)) return
-      const route = request.routeOptions.url
-      if (!isLearnerDataRoute(request.method, route)) return
-      request.log.info({
-        audit: 'learner-data-access',
-        keyId: actor.keyId,
-        role: actor.role,
-        method: request.method,
-        route,
-        ...idsOf(request),
-        statusCode: reply.statusCode,
-        at: new Date().toISOString(),
-      }, 'learner data accessed')
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method]
+      if (!methods.some((method) => isLearnerDataRoute(method, route.url))) return
+      const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]
+      route.onResponse = [...own, logAccess]
     })
   },
   { name: 'ledger-access-log', fastify: '5.x' },

@@ -35,6 +35,16 @@ function unauthorized(reply: FastifyReply, presented: boolean): LedgerError {
   return new LedgerError(401, 'unauthorized', presented ? 'the API key is not valid' : 'an API key is required: Authorization: Bearer <key>')
 }
 
+/** Why the caller may not call this route (401 or 403), or undefined when it may. */
+function refusalOf(request: FastifyRequest, reply: FastifyReply): LedgerError | undefined {
+  const roles = request.routeOptions.config.roles
+  if (roles === undefined) return undefined
+  const actor = request.actor
+  if (actor === undefined) return unauthorized(reply, request.headers.authorization !== undefined)
+  if (actor.role !== 'admin' && !roles.includes(actor.role)) return forbidden(`a ${actor.role} key may not call ${request.method} ${request.routeOptions.url}`)
+  return undefined
+}
+
 export const authPlugin = fp<{ keys: KeyRing }>(
   async (app, { keys }) => {
     app.decorateRequest('actor', undefined)
@@ -52,20 +62,20 @@ export const authPlugin = fp<{ keys: KeyRing }>(
       }
     })
 
-    app.addHook('onRequest', async (request: FastifyRequest) => {
+    // Callback hooks, not async ones: they run on every request, and spare a promise each.
+    app.addHook('onRequest', (request, _reply, done) => {
       const refreshed = keys.refresh()
       if (refreshed.error) request.log.warn({ err: refreshed.error }, 'keys file not reloaded; the previous keys stay in force')
       const match = BEARER.exec(request.headers.authorization ?? '')
       const entry = match ? keys.authenticate(match[1]) : undefined
       request.actor = entry ? actorFor(entry) : undefined
+      done()
     })
 
-    app.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply) => {
-      const roles = request.routeOptions.config.roles
-      if (roles === undefined) return
-      const actor = request.actor
-      if (actor === undefined) throw unauthorized(reply, request.headers.authorization !== undefined)
-      if (actor.role !== 'admin' && !roles.includes(actor.role)) throw forbidden(`a ${actor.role} key may not call ${request.method} ${request.routeOptions.url}`)
+    app.addHook('preParsing', (request, reply, payload, done) => {
+      const refusal = refusalOf(request, reply)
+      if (refusal === undefined) done(null, payload)
+      else done(refusal)
     })
   },
   { name: 'ledger-auth', fastify: '5.x' },

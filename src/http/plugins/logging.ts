@@ -30,8 +30,9 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>, overrides: objec
 
 export const loggingPlugin = fp(
   async (app) => {
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', (request, reply, done) => {
       reply.header('x-request-id', request.id)
+      done()
     })
   },
   { name: 'ledger-logging', fastify: '5.x' },

@@ -80,7 +80,7 @@ export function auditRoutes(ledger: Ledger): FastifyPluginAsync {
       },
     }, async (request) => {
       const { asOf, knownAt } = readTimes(ledger.clock, request.body?.asOf, request.body?.knownAt)
-      return replays.run(() => replay(ledger.store, { asOf, knownAt }))
+      return replays.run(() => replay(ledger.store, { asOf, knownAt, decryptor: ledger.personalData?.decryptor }))
     })
 
     app.get('/v1/audit/verify', {

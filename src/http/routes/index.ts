@@ -6,6 +6,7 @@ import { accessLogPlugin } from '../plugins/access-log'
 import { auditRoutes } from './audit'
 import { positionHeader } from './common'
 import { dashboardRoutes } from './dashboard'
+import { erasureRoutes } from './erasure'
 import { importRoutes } from './imports'
 import { indicatorRoutes } from './indicators'
 import { readRoutes } from './reads'
@@ -23,5 +24,5 @@ export function serviceRoutes(ledger: Ledger): FastifyPluginAsync[] {
     })
   }, { name: 'ledger-position-header' })
   return [header, accessLogPlugin, writeRoutes(ledger), readRoutes(ledger), indicatorRoutes(ledger, indicators),
-    auditRoutes(ledger), reportRoutes(ledger), dashboardRoutes(), importRoutes(ledger)]
+    auditRoutes(ledger), reportRoutes(ledger), dashboardRoutes(), importRoutes(ledger), erasureRoutes(ledger)]
 }

@@ -22,6 +22,7 @@ export function indicatorRoutes(ledger: Ledger, indicators: IndicatorService): F
   return async (fastify) => {
     const app = fastify.withTypeProvider<ZodTypeProvider>()
     const everyone = { roles: ['admin', 'operator', 'auditor', 'viewer'] as const }
+    app.addHook('onClose', async () => indicators.close())
 
     app.get('/v1/indicators/insertion', {
       config: everyone,
@@ -34,11 +35,12 @@ export function indicatorRoutes(ledger: Ledger, indicators: IndicatorService): F
     }, async (request, reply) => {
       const q = request.query
       await awaitMinPosition(ledger, q.minPosition)
-      const figures = indicators.compute({ definition: q.definition, groupBy: q.groupBy, asOf: q.asOf, knownAt: q.knownAt })
+      const answer = indicators.answer({ definition: q.definition, groupBy: q.groupBy, asOf: q.asOf, knownAt: q.knownAt })
       if (wantsCsv(q.format, request.headers.accept)) {
-        return reply.type('text/csv; charset=utf-8').send(toCsv(figures.groups as unknown as Array<Record<string, unknown>>))
+        return reply.type('text/csv; charset=utf-8').send(toCsv(answer.figures.groups as unknown as Array<Record<string, unknown>>))
       }
-      return figures
+      // The figures' JSON, its groups serialized once for every reader of the same figures.
+      return reply.type('application/json; charset=utf-8').send(answer.json())
     })
 
     app.get('/v1/indicators/progress', {

@@ -7,9 +7,14 @@ import { learnerView } from '../../../projections/learners'
 import type { Ledger } from '../../app/ledger'
 import { notFound } from '../../errors'
 import { toCsv, wantsCsv } from '../csv'
-import { actorOf, assertOwn, awaitMinPosition, MinPositionQuery } from './common'
+import { actorOf, assertOwn, awaitMinPosition, linkNext, MinPositionQuery, PAGE_DEFAULT, PAGE_MAX, pageByKey, PageQuery, PAGING } from './common'
 
 const Format = z.enum(['json', 'csv']).optional().describe('csv, or send Accept: text/csv')
+
+const EventsPage = z.strictObject({
+  limit: PageQuery.shape.limit,
+  fromRevision: z.coerce.number().int().nonnegative().default(0).describe('the streamRevision to start at, inclusive (default 0: the first event)'),
+})
 
 /** Learner and cohort reads: learner-level data, so never for viewers; operators see their own. */
 export function readRoutes(ledger: Ledger): FastifyPluginAsync {
@@ -37,57 +42,69 @@ export function readRoutes(ledger: Ledger): FastifyPluginAsync {
       config: { roles: ['admin', 'operator', 'auditor'] },
       schema: {
         tags: ['learners'], summary: "The learner's stored envelopes, oldest first",
+        description: `An array of envelopes, at most \`limit\` (default ${PAGE_DEFAULT}, max ${PAGE_MAX}) from \`fromRevision\` on. While more remain, a \`Link: <url>; rel="next"\` header names the next page (its \`fromRevision\`).`,
         params: z.strictObject({ learnerId: Id }),
-        querystring: MinPositionQuery,
+        querystring: MinPositionQuery.extend(EventsPage.shape),
       },
-    }, async (request) => {
-      await awaitMinPosition(ledger, request.query.minPosition)
+    }, async (request, reply) => {
+      const { minPosition, limit, fromRevision } = request.query
+      await awaitMinPosition(ledger, minPosition)
       const actor = actorOf(request)
       const { learnerId } = request.params
       const view = learnerView(state(), learnerId)
       assertOwn(actor, view?.operatorId)
       const events = await ledger.store.readStream(toLearnerStreamId(learnerId))
       if (events.length === 0) throw notFound(`learner ${learnerId}`)
-      return events
+      const start = events.findIndex((e) => e.streamRevision >= fromRevision)
+      const page = start < 0 ? [] : events.slice(start, start + limit)
+      const following = start < 0 ? undefined : events[start + limit]
+      linkNext(request, reply, following === undefined ? null : String(following.streamRevision), 'fromRevision')
+      return page
     })
 
     app.get('/v1/cohorts', {
       config: { roles: ['admin', 'operator', 'auditor'] },
       schema: {
         tags: ['cohorts'], summary: 'Cohorts with their current counts (an operator sees its own)',
-        querystring: MinPositionQuery.extend({ operatorId: Id.optional(), format: Format }),
+        description: `\`{cohorts, next?}\`, sorted by cohortId; \`after\` is a cohortId. ${PAGING} CSV pages the same way (the Link header only).`,
+        querystring: MinPositionQuery.extend({ operatorId: Id.optional(), format: Format, ...PageQuery.shape }),
       },
     }, async (request, reply) => {
-      await awaitMinPosition(ledger, request.query.minPosition)
+      const q = request.query
+      await awaitMinPosition(ledger, q.minPosition)
       const actor = actorOf(request)
-      const operatorId = actor.role === 'operator' ? actor.operatorId : request.query.operatorId
-      if (actor.role === 'operator' && request.query.operatorId !== undefined) assertOwn(actor, request.query.operatorId)
-      const cohorts = listCohorts(state(), { operatorId })
-      if (wantsCsv(request.query.format, request.headers.accept)) {
-        return reply.type('text/csv; charset=utf-8').send(toCsv(cohorts as unknown as Array<Record<string, unknown>>))
+      const operatorId = actor.role === 'operator' ? actor.operatorId : q.operatorId
+      if (actor.role === 'operator' && q.operatorId !== undefined) assertOwn(actor, q.operatorId)
+      const page = pageByKey(listCohorts(state(), { operatorId }), (c) => c.cohortId, q.limit, q.after)
+      linkNext(request, reply, page.next)
+      if (wantsCsv(q.format, request.headers.accept)) {
+        return reply.type('text/csv; charset=utf-8').send(toCsv(page.items as unknown as Array<Record<string, unknown>>))
       }
-      return { cohorts }
+      return page.next === null ? { cohorts: page.items } : { cohorts: page.items, next: page.next }
     })
 
     app.get('/v1/cohorts/:cohortId/roster', {
       config: { roles: ['admin', 'operator', 'auditor'] },
       schema: {
         tags: ['cohorts'], summary: 'Everyone ever enrolled in the cohort, with status',
+        description: `\`{cohortId, learners, next?}\`, sorted by learnerId; \`after\` is a learnerId. ${PAGING} CSV pages the same way (the Link header only).`,
         params: z.strictObject({ cohortId: Id }),
-        querystring: MinPositionQuery.extend({ format: Format }),
+        querystring: MinPositionQuery.extend({ format: Format, ...PageQuery.shape }),
       },
     }, async (request, reply) => {
-      await awaitMinPosition(ledger, request.query.minPosition)
+      const q = request.query
+      await awaitMinPosition(ledger, q.minPosition)
       const actor = actorOf(request)
       const { cohortId } = request.params
       const cohort = cohortFacts(state(), cohortId)
       assertOwn(actor, cohort?.operatorId)
       if (!cohort) throw notFound(`cohort ${cohortId}`)
-      const learners = roster(state(), cohortId)
-      if (wantsCsv(request.query.format, request.headers.accept)) {
-        return reply.type('text/csv; charset=utf-8').send(toCsv(learners as unknown as Array<Record<string, unknown>>))
+      const page = pageByKey(roster(state(), cohortId), (entry) => entry.learnerId, q.limit, q.after)
+      linkNext(request, reply, page.next)
+      if (wantsCsv(q.format, request.headers.accept)) {
+        return reply.type('text/csv; charset=utf-8').send(toCsv(page.items as unknown as Array<Record<string, unknown>>))
       }
-      return { cohortId, learners }
+      return page.next === null ? { cohortId, learners: page.items } : { cohortId, learners: page.items, next: page.next }
     })
   }
 }

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { BusinessDate, DefinitionId, GroupBy, Id } from '../../../events'
 import { findReport, publishReport, readReport, restate } from '../../app/audit'
 import type { Ledger } from '../../app/ledger'
-import { actorOf, awaitMinPosition, correlationOf, MinPositionQuery } from './common'
+import { actorOf, awaitMinPosition, correlationOf, linkNext, MinPositionQuery, pageAfterItem, PageQuery, PAGING } from './common'
 import { KnownAt } from './indicators'
 
 const PublishBody = z.strictObject({
@@ -41,12 +41,21 @@ export function reportRoutes(ledger: Ledger): FastifyPluginAsync {
 
     app.get('/v1/reports', {
       config: auditors,
-      schema: { tags: ['reports'], summary: 'Every published report, oldest first', querystring: MinPositionQuery },
-    }, async (request) => {
-      await awaitMinPosition(ledger, request.query.minPosition)
-      const reports = [...ledger.runner.state.reports.keys()].map((id) => findReport(ledger, id))
-      reports.sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : 0))
-      return { reports }
+      schema: {
+        tags: ['reports'], summary: 'Every published report, oldest first',
+        description: `\`{reports, next?}\`; \`after\` is a reportId. ${PAGING}`,
+        querystring: MinPositionQuery.extend(PageQuery.shape),
+      },
+    }, async (request, reply) => {
+      const { minPosition, limit, after } = request.query
+      await awaitMinPosition(ledger, minPosition)
+      // Oldest first (log order, which only grows at the end), paged before the reports are read.
+      const records = [...ledger.runner.state.reports.values()]
+      records.sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : 0))
+      const page = pageAfterItem(records, (r) => r.reportId, limit, after)
+      linkNext(request, reply, page.next)
+      const reports = page.items.map((r) => findReport(ledger, r.reportId))
+      return page.next === null ? { reports } : { reports, next: page.next }
     })
 
     app.get('/v1/reports/:reportId', {

@@ -1,18 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { Envelope } from '../../../events'
 
-/** An events row as the read statements return it. */
-export interface EventRow {
-  position: number
-  event_id: string
-  stream_id: string
-  stream_revision: number
-  type: string
-  schema_version: number
-  data: string
-  metadata: string
-}
-
 /** What the idempotency check needs of a recorded event. */
 export interface RecordedRow {
   position: number
@@ -55,11 +43,13 @@ export function prepareStatements(db: Database.Database) {
     upsertStream: db.prepare<[streamId: string, lastRevision: number, headHash: string]>(
       `INSERT INTO streams (stream_id, last_revision, head_hash) VALUES (?, ?, ?)
        ON CONFLICT (stream_id) DO UPDATE SET last_revision = excluded.last_revision, head_hash = excluded.head_hash`),
-    readStream: db.prepare<[string], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_revision`),
+    // Reads return rows as arrays (raw): one object less per event than named columns, which a
+    // rebuild of millions of events feels. toEnvelope names them.
+    readStream: db.prepare<[string], EventTuple>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_revision`).raw(true),
     /** One page of the log from a position, inclusive. */
-    page: db.prepare<[fromPosition: number, limit: number], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+    page: db.prepare<[fromPosition: number, limit: number], EventTuple>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true),
     // Reads the file, not just the connection, so a broken file shows.
     ping: db.prepare<[], string>(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck(),
   }
@@ -67,16 +57,22 @@ export function prepareStatements(db: Database.Database) {
 
 export type Statements = ReturnType<typeof prepareStatements>
 
+/** An events row as the read statements return it: EVENT_COLUMNS in order. */
+export type EventTuple = [
+  position: number, eventId: string, streamId: string, streamRevision: number, type: string,
+  schemaVersion: number, data: string, metadata: string,
+]
+
 /** JSON is parsed here, once per read. */
-export function toEnvelope(row: EventRow): Envelope {
+export function toEnvelope(row: EventTuple): Envelope {
   return {
-    eventId: row.event_id,
-    type: row.type,
-    schemaVersion: row.schema_version,
-    streamId: row.stream_id,
-    streamRevision: row.stream_revision,
-    position: row.position,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    metadata: JSON.parse(row.metadata) as Envelope['metadata'],
+    eventId: row[1],
+    type: row[4],
+    schemaVersion: row[5],
+    streamId: row[2],
+    streamRevision: row[3],
+    position: row[0],
+    data: JSON.parse(row[6]) as Record<string, unknown>,
+    metadata: JSON.parse(row[7]) as Envelope['metadata'],
   }
 }

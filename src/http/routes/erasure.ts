@@ -1,0 +1,49 @@
+import { z } from 'zod'
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { ErasureReason, Id } from '../../../events'
+import type { Ledger } from '../../app/ledger'
+import { LedgerError, notFound } from '../../errors'
+import { actorOf, correlationOf } from './common'
+
+const ErasureBody = z.strictObject({
+  reason: ErasureReason.optional().describe('why (a closed list: free text could itself hold personal data); default data-subject-request'),
+}).nullish().describe('optional')
+
+const ErasureAnswer = z.object({
+  learnerId: z.string(),
+  erasedOn: z.string(),
+  reason: ErasureReason,
+  eventId: z.string(),
+  streamRevision: z.number().int(),
+  position: z.number().int(),
+})
+
+/** `POST /v1/learners/{learnerId}/erasure`: crypto-shredding of a learner's personal data (admin). */
+export function erasureRoutes(ledger: Ledger): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<ZodTypeProvider>()
+
+    app.post('/v1/learners/:learnerId/erasure', {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['learners'],
+        summary: "Erase a learner's personal data (law 09-08, GDPR art. 17)",
+        description: 'Records `PersonalDataErased` on the learner\'s stream, then destroys the learner\'s key: the sealed attributes (gender, birthYear, region, educationLevel, background, personKey) become unreadable in every copy of the log, and read `erased` everywhere (groupings by them show the learner under `erased`). The events stay, every hash chain still verifies, and the learner still counts in every total. 201 when recorded; 200 with the same answer when the learner was already erased (nothing written). 409 `personal-data-in-clear` for a learner whose application was recorded in clear (schema version 1): erasing it would mean rewriting history.',
+        params: z.strictObject({ learnerId: Id }),
+        body: ErasureBody,
+        response: { 200: ErasureAnswer, 201: ErasureAnswer },
+      },
+    }, async (request, reply) => {
+      if (ledger.eraser === undefined) {
+        if (!ledger.runner.state.learners.has(request.params.learnerId)) throw notFound(`learner ${request.params.learnerId}`)
+        throw new LedgerError(409, 'personal-data-in-clear', 'this ledger runs without a personal-data key store: its applications are in clear and cannot be erased')
+      }
+      const { duplicate, ...result } = await ledger.eraser.erase(
+        actorOf(request), request.params.learnerId, { reason: request.body?.reason }, correlationOf(request).correlationId)
+      request.log.info({ learnerId: result.learnerId, eventId: result.eventId, duplicate }, 'personal data erased')
+      reply.code(duplicate ? 200 : 201)
+      return result
+    })
+  }
+}
