@@ -20,8 +20,8 @@ export const DATA_KEY_BYTES = 32
 const IV_BYTES = 12
 const TAG_BYTES = 16
 
-const derive = (key: Buffer, info: string): Buffer =>
-  Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), info, 32))
+const derive = (key: Buffer, info: string, bytes: number): Buffer =>
+  Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), info, bytes))
 
 /**
  * The two subkeys of a data key, derived once per key object: a fold opens every application and
@@ -32,7 +32,11 @@ const subkeys = new WeakMap<Buffer, { enc: Buffer; siv: Buffer }>()
 
 function subkey(key: Buffer, info: 'enc' | 'siv'): Buffer {
   let pair = subkeys.get(key)
-  if (pair === undefined) subkeys.set(key, (pair = { enc: derive(key, 'enc'), siv: derive(key, 'siv') }))
+  if (pair === undefined) {
+    // One HKDF for both: the first 32 bytes encrypt, the next 32 make the synthetic IV.
+    const both = derive(key, 'enc+siv', 64)
+    subkeys.set(key, (pair = { enc: both.subarray(0, 32), siv: both.subarray(32) }))
+  }
   return pair[info]
 }
 
