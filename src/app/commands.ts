@@ -5,20 +5,18 @@ import {
   PROGRAMME_STREAM, toCohortStreamId, toLearnerStreamId, toOperatorStreamId, Id,
   type Actor, type Envelope, type LearnerEventType,
 } from '../../events'
-import { cohortFacts } from '../../projections/cohorts'
-import { personHasActiveRecord } from '../../projections/learners'
 import { operatorExists } from '../../projections/operators'
 import {
   decideCohort, decideLearner, decideOperator, decideProgramme,
   foldCohort, foldLearner, foldOperator, foldProgramme,
 } from '../domain'
-import type { DecidedEvent, LearnerContext } from '../domain/types'
+import type { DecidedEvent } from '../domain/types'
 import { badRequest, WrongExpectedRevision } from '../errors'
 import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
 import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './types'
 import { createDryRun, decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
-import { createRowBatches } from './row-batches'
+import { createRowBatches, learnerContext } from './row-batches'
 import type { ProjectionRunner } from './runner'
 import { openDecided, type PersonalData } from '../privacy/personal-data'
 
@@ -220,12 +218,7 @@ export function createCommands(deps: CommandDeps): Commands {
       const { proposed, lockKeys } = learnerProposals(deps, actor, learnerId, inputs, correlationId)
       const ids = new Set(proposed.map((p) => p.eventId))
       if (ids.size !== proposed.length) throw badRequest('a batch names the same eventId twice')
-      const recordedCtx: LearnerContext = {
-        actor,
-        operatorExists: (id) => operatorExists(runner.state, id),
-        cohort: (id) => cohortFacts(runner.state, id),
-        personHasActiveRecord: (key, except) => personHasActiveRecord(runner.state, key, except),
-      }
+      const recordedCtx = learnerContext(runner, actor)
       const ctx = options?.dryRun ? options.dryRun.context(recordedCtx) : recordedCtx
       return write({
         streamId: toLearnerStreamId(learnerId),

@@ -93,6 +93,16 @@ interface Pending {
   expectedRevision: number
 }
 
+/** The cross-stream facts a learner decision reads, from the projections (which hold the log's head). */
+export function learnerContext(runner: ProjectionRunner, actor: Actor): LearnerContext {
+  return {
+    actor,
+    operatorExists: (id) => operatorExists(runner.state, id),
+    cohort: (id) => cohortFacts(runner.state, id),
+    personHasActiveRecord: (key, except) => personHasActiveRecord(runner.state, key, except),
+  }
+}
+
 export function createRowBatches(deps: RowBatchDeps) {
   const { store, runner, locks } = deps
   const open = deps.open ?? ((event: DecidedEvent) => event)
@@ -119,13 +129,7 @@ export function createRowBatches(deps: RowBatchDeps) {
     await locks.withLocks([...keys], async () => {
       await runner.require(await store.headPosition())
       const scratch = createDryRun()
-      const recordedCtx: LearnerContext = {
-        actor,
-        operatorExists: (id) => operatorExists(runner.state, id),
-        cohort: (id) => cohortFacts(runner.state, id),
-        personHasActiveRecord: (key, except) => personHasActiveRecord(runner.state, key, except),
-      }
-      const ctx = scratch.context(recordedCtx)
+      const ctx = scratch.context(learnerContext(runner, actor))
       /** Per learner stream of the batch: its state after its recorded events and the rows accepted so far. */
       const streams = new Map<string, StreamEntry>()
       const pending = new Map<string, Pending>()
