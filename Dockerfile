@@ -44,8 +44,10 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
-# The keys file, the pepper, projection snapshots and (without EventStoreDB) the SQLite log live
-# in /data: losing the pepper loses the link between a person and their earlier applications.
+# The keys file, the pepper, the personal-data key store, projection snapshots and (without
+# EventStoreDB) the SQLite log live in /data: losing the pepper loses the link between a person
+# and their earlier applications; losing personal-keys.db makes every sealed application read
+# as erased.
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
