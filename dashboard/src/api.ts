@@ -6,29 +6,12 @@
 export type GroupBy = 'programme' | 'operator' | 'cohort' | 'track' | 'region' | 'gender' | 'ageBand' | 'completionQuarter'
 export type Definition = 'insertion-180d-v1' | 'employment-at-6m-v1'
 
-export interface InsertionGroup {
-  key: string
-  applicants: number
-  accepted: number
-  enrolled: number
-  withdrawn: number
-  completed: number
-  measurable: number
-  placed: number
-  placedVerified: number
-  insertionRate: number | null
-  provisional: { completed: number; placedSoFar: number }
-}
+// The group shapes are the projections' own (type-only imports: nothing of them is bundled), so
+// the dashboard stops compiling when the API's figures change shape.
+import type { InsertionGroup } from '../../projections/indicators/insertion'
+import type { EmploymentGroup } from '../../projections/indicators/employment'
 
-export interface EmploymentGroup {
-  key: string
-  completed: number
-  due: number
-  responded: number
-  employed: number
-  employmentRate: number | null
-  responseRate: number | null
-}
+export type { InsertionGroup, EmploymentGroup }
 
 export interface Figures<G> {
   definition: string

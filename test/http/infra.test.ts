@@ -1,4 +1,5 @@
 import t from 'tap'
+import { upload } from '../support/upload'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -199,29 +200,11 @@ t.test('a JSON body over 1 MiB answers 413 payload-too-large', async (t) => {
   t.same(res.json(), { statusCode: 413, code: 'payload-too-large', message: 'the body is larger than the 1048576 bytes accepted here' })
 })
 
-/** Sends a body over a real socket, in chunks, the way a client uploading a big file does. */
-function upload(port: number, agent: http.Agent, body: Buffer, chunked: boolean): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', ...bearer(KEYS.admin) }
-    if (!chunked) headers['content-length'] = body.length
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/echo', headers, agent }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => { text += d })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-    })
-    req.on('error', reject)
-    let offset = 0
-    const pump = () => {
-      while (offset < body.length) {
-        const chunk = body.subarray(offset, (offset += 64 * 1024))
-        if (!req.write(chunk)) return void req.once('drain', pump)
-      }
-      req.end()
-    }
-    pump()
-  })
-}
+/** A JSON body to /v1/echo over a real socket, in chunks, the way a client uploading a big file sends it. */
+const uploadEcho = (port: number, agent: http.Agent, body: Buffer, chunked: boolean) => upload({
+  port, agent, body, chunked, path: '/v1/echo', chunkBytes: 64 * 1024,
+  headers: { 'content-type': 'application/json', ...bearer(KEYS.admin) },
+})
 
 t.test('over a real connection the client receives the 413, and the connection stays usable', async (t) => {
   const { app } = await build(t)
@@ -232,10 +215,10 @@ t.test('over a real connection the client receives the 413, and the connection s
   const big = Buffer.from(JSON.stringify({ name: 'x'.repeat(8 * 1024 * 1024), count: 1 }))
   const small = Buffer.from(JSON.stringify({ name: 'ok', count: 3 }))
   for (const chunked of [false, true]) {
-    const refused = await upload(port, agent, big, chunked)
+    const refused = await uploadEcho(port, agent, big, chunked)
     t.equal(refused.status, 413, `413 received (${chunked ? 'chunked' : 'content-length'})`)
     t.equal(JSON.parse(refused.body).code, 'payload-too-large')
-    const next = await upload(port, agent, small, chunked)
+    const next = await uploadEcho(port, agent, small, chunked)
     t.equal(next.status, 200)
   }
 })

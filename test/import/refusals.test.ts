@@ -1,4 +1,5 @@
 import t from 'tap'
+import { upload } from '../support/upload'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { harness, KEYS } from '../support/harness'
@@ -67,29 +68,11 @@ t.test('a body over 64 MiB is read, discarded and answered 413; nothing written'
   t.equal(h.ledger.runner.position, position, 'nothing was written')
 })
 
-/** Uploads a body in chunks over a real socket; `chunked`: no content-length, so only the bytes tell. */
-function upload(port: number, agent: http.Agent, body: Buffer, chunked: boolean): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { 'content-type': 'application/x-ndjson', authorization: `Bearer ${KEYS.op1}` }
-    if (!chunked) headers['content-length'] = body.length
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/imports', headers, agent }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => { text += d })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-    })
-    req.on('error', reject)
-    let offset = 0
-    const pump = () => {
-      while (offset < body.length) {
-        const chunk = body.subarray(offset, (offset += 256 * 1024))
-        if (!req.write(chunk)) return void req.once('drain', pump)
-      }
-      req.end()
-    }
-    pump()
-  })
-}
+/** An NDJSON import over a real socket; `chunked`: no content-length, so only the bytes tell. */
+const uploadImport = (port: number, agent: http.Agent, body: Buffer, chunked: boolean) => upload({
+  port, agent, body, chunked, path: '/v1/imports', chunkBytes: 256 * 1024,
+  headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${KEYS.op1}` },
+})
 
 t.test('over a real connection, an oversize upload (chunked or not) gets its 413 and the connection stays usable', async (t) => {
   const h = await harness(t)
@@ -102,12 +85,12 @@ t.test('over a real connection, an oversize upload (chunked or not) gets its 413
   const big = Buffer.alloc(IMPORT_BODY_LIMIT + 1024 * 1024, ' ')
   big.write(ndjson(path('L-1', 'N1')), 0)
   for (const chunked of [true, false]) {
-    const refused = await upload(port, agent, big, chunked)
+    const refused = await uploadImport(port, agent, big, chunked)
     t.equal(refused.status, 413, `413 received (${chunked ? 'chunked' : 'content-length'})`)
     t.equal(JSON.parse(refused.body).code, 'payload-too-large')
   }
   t.equal(h.ledger.runner.position, position, 'nothing was written')
-  const ok = await upload(port, agent, Buffer.from(ndjson(path('L-1', 'N1'))), true)
+  const ok = await uploadImport(port, agent, Buffer.from(ndjson(path('L-1', 'N1'))), true)
   t.equal(ok.status, 200)
   t.match(JSON.parse(ok.body), { accepted: 3, rejected: 0 })
 })

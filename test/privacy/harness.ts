@@ -10,24 +10,17 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { createLedger, type Ledger } from '../../src/app/ledger'
 import { ledgerReadiness } from '../../src/app/readiness'
-import { hashKey, KeyRing, type ApiKeyEntry } from '../../src/auth/keys'
+import { KeyRing } from '../../src/auth/keys'
 import { personKey } from '../../src/auth/pepper'
 import { loadConfig } from '../../src/config'
 import { buildApp } from '../../src/http/app'
 import { serviceRoutes } from '../../src/http/routes'
 import { openPersonalKeys } from '../../src/privacy'
 import { openSqliteStore } from '../../src/store/sqlite'
-import { KEYS, type KeyName } from '../support/harness'
+import { KEY_ENTRIES, KEYS, type KeyName } from '../support/harness'
 
 export const PEPPER = Buffer.from('privacy-test-pepper-privacy-test-pepper!')
 
-const ENTRIES: ApiKeyEntry[] = [
-  { id: 'admin', role: 'admin', sha256: hashKey(KEYS.admin) },
-  { id: 'op1', role: 'operator', operatorId: 'OP-1', sha256: hashKey(KEYS.op1) },
-  { id: 'op2', role: 'operator', operatorId: 'OP-2', sha256: hashKey(KEYS.op2) },
-  { id: 'auditor', role: 'auditor', sha256: hashKey(KEYS.auditor) },
-  { id: 'viewer', role: 'viewer', sha256: hashKey(KEYS.viewer) },
-]
 
 export interface PrivacyHarness {
   app: FastifyInstance
@@ -61,7 +54,7 @@ export async function privacyHarness(t: { teardown(fn: () => unknown): void }, d
       done()
     },
   })
-  const app = await buildApp({ config, keys: new KeyRing(ENTRIES), routes: serviceRoutes(ledger), logger: { stream }, readiness: ledgerReadiness(ledger) })
+  const app = await buildApp({ config, keys: new KeyRing(KEY_ENTRIES), routes: serviceRoutes(ledger), logger: { stream }, readiness: ledgerReadiness(ledger) })
   let open = true
   const close = async () => {
     if (!open) return

@@ -24,7 +24,8 @@ export const KEYS = {
 } as const
 export type KeyName = keyof typeof KEYS
 
-const ENTRIES: ApiKeyEntry[] = [
+/** The key file entries of KEYS (hashes only, as the service keeps them). */
+export const KEY_ENTRIES: ApiKeyEntry[] = [
   { id: 'admin', role: 'admin', sha256: hashKey(KEYS.admin) },
   { id: 'op1', role: 'operator', operatorId: 'OP-1', sha256: hashKey(KEYS.op1) },
   { id: 'op2', role: 'operator', operatorId: 'OP-2', sha256: hashKey(KEYS.op2) },
@@ -72,7 +73,7 @@ export async function harness(t: { teardown(fn: () => unknown): void }, options:
   await ledger.start()
   const app = await buildApp({
     config,
-    keys: new KeyRing(ENTRIES),
+    keys: new KeyRing(KEY_ENTRIES),
     routes: serviceRoutes(ledger),
     logger: options.logger ?? false,
     readiness: ledgerReadiness(ledger),
