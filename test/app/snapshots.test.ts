@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -254,10 +254,11 @@ t.test('only the newest snapshots are kept, and temp files abandoned by a killed
     else await addApplications(ledger, 1)
     if (i === 2) {
       // A process killed mid-write two hours ago, and one writing right now.
-      writeFileSync(join(d.snapshots, 'snapshot-000000000000009-1.snap.99999.tmp'), 'half a snapshot')
-      const old = (Date.now() - 7_200_000) / 1000
-      utimesSync(join(d.snapshots, 'snapshot-000000000000009-1.snap.99999.tmp'), old, old)
       writeFileSync(join(d.snapshots, 'snapshot-000000000000010-1.snap.99998.tmp'), 'being written')
+      writeFileSync(join(d.snapshots, 'snapshot-000000000000009-1.snap.99999.tmp'), 'half a snapshot')
+      // Two hours before the file system's now (not the process clock: faketime moves only that).
+      const old = (statSync(join(d.snapshots, 'snapshot-000000000000010-1.snap.99998.tmp')).mtimeMs - 7_200_000) / 1000
+      utimesSync(join(d.snapshots, 'snapshot-000000000000009-1.snap.99999.tmp'), old, old)
     }
     await ledger.close()
   }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { computeIndicator } from '../../projections/indicators'
-import { harness, type Harness } from '../support/harness'
+import { harness, manualClock, type Harness } from '../support/harness'
 import { application, cohort, completed, enrolled, expectStatus, placement, screened, setUp, withdrew } from '../support/scenario'
 
 /**
@@ -64,10 +64,12 @@ t.test('reads between writes equal a full pass, byte for byte, and read their ow
 })
 
 t.test('a read known at an earlier moment is a full pass at that moment', async (t) => {
-  const h = await harness(t)
+  const clock = manualClock()
+  const h = await harness(t, { clock })
   await setUp(h)
   await expectStatus(h, 'op1', 'POST', '/v1/learners/A/events', { events: [application('NA'), screened(), enrolled()] }, 201)
-  const before = new Date().toISOString()
+  const before = clock.advance(60_000).toISOString()
+  clock.advance(60_000)
   const { position } = await expectStatus(h, 'op1', 'POST', '/v1/learners/B/events', { events: [application('NB'), screened()] }, 201)
   const then = await read(h, `groupBy=programme&knownAt=${before}`, position)
   const body = then.json() as { position: number; groups: Array<{ applicants: number }> }

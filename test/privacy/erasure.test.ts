@@ -9,7 +9,7 @@ import t from 'tap'
 import { allIndicators, replay, stateDigest } from '../../src/app/audit'
 import { personKey } from '../../src/auth/pepper'
 import type { ProposedEvent } from '../../src/store/types'
-import { harness } from '../support/harness'
+import { harness, HARNESS_NOW } from '../support/harness'
 import * as s from '../support/scenario'
 import { PEPPER, privacyHarness, serviceLedger, type PrivacyHarness } from './harness'
 
@@ -119,7 +119,7 @@ t.test('a ledger written before sealing reads the same with this build: state, i
   for await (const e of old.ledger.store.readAll()) stored.push(e)
   t.ok(stored.filter((e) => e.type === 'ApplicationSubmitted').every((e) => e.schemaVersion === 1), 'every application in clear')
   const asOf = '2026-01-01'
-  const knownAt = new Date().toISOString()
+  const knownAt = HARNESS_NOW
   const digest = stateDigest(old.ledger.runner.state)
   const figures = allIndicators(old.ledger.runner.state, asOf, knownAt)
 

@@ -65,9 +65,13 @@ const PEPPER = Buffer.from('test-pepper-test-pepper-test-pepper!!')
 export async function harness(t: { teardown(fn: () => unknown): void }, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-test-'))
   const config = loadConfig({ LEDGER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env })
-  const store = options.store ?? options.makeStore?.(dataDir) ?? openSqliteStore(join(dataDir, 'ledger.db'), { now: options.storeNow })
+  // Every clock comes from the test: the service's "now" and "today", and the store's recordedAt
+  // (which follows the service clock unless the test gives it one of its own).
+  const clock = options.clock ?? fixedClock(HARNESS_NOW)
+  const storeNow = options.storeNow ?? (() => clock.now())
+  const store = options.store ?? options.makeStore?.(dataDir) ?? openSqliteStore(join(dataDir, 'ledger.db'), { now: storeNow })
   const ledger = createLedger({
-    store, personKey: (id) => personKey(PEPPER, id), clock: options.clock,
+    store, personKey: (id) => personKey(PEPPER, id), clock,
     personalKeys: options.clearApplications ? undefined : openPersonalKeys({ dataDir }, PEPPER),
   })
   await ledger.start()
@@ -95,5 +99,17 @@ export async function harness(t: { teardown(fn: () => unknown): void }, options:
   }
 }
 
+/**
+ * The harness's "now" when a test names none: after every business date the tests write, and
+ * never the real date, so no test changes its answer with the day it runs.
+ */
+export const HARNESS_NOW = '2027-06-30T12:00:00.000Z'
+
 /** A fixed clock: business "today" and "now" the test chooses. */
 export const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) })
+
+/** A clock the test moves by hand: `advance(ms)` between writes gives them distinct recordedAt. */
+export function manualClock(iso = HARNESS_NOW): Clock & { advance(ms: number): Date } {
+  let t = Date.parse(iso)
+  return { now: () => new Date(t), advance: (ms) => new Date((t += ms)) }
+}
