@@ -8,7 +8,10 @@
 #   docker run -p 3000:3000 -v ledger-data:/data placement-ledger                  # SQLite in /data
 #   docker run -e EVENTSTORE_CONNECTION_STRING=esdb://host:2113?tls=false ...       # KurrentDB
 #   docker run --rm -v ledger-data:/data placement-ledger export > ledger.ndjson    # any command
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24, an LTS line supported until April 2028 (better-sqlite3 12 supports Node 20 to 26). The
+# service also runs on Node 22 (>= 22.12) and 20 (>= 20.19, past its end of life): package.json
+# "engines". Another supported line: --build-arg NODE_IMAGE=node:22-bookworm-slim.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS toolchain
 RUN apt-get update \
@@ -53,7 +56,7 @@ USER node
 VOLUME ["/data"]
 EXPOSE 3000
 # Ready: the store answers and the projections hold everything it holds (GET /health/ready).
-# Node 20 has fetch, so the slim image needs no curl.
+# Node has fetch, so the slim image needs no curl.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node is PID 1: `serve` handles SIGTERM itself (stops accepting, drains, closes the store).

@@ -8,11 +8,20 @@ function isCalendarDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s
 }
 
-/** A business date, YYYY-MM-DD, read in Africa/Casablanca. */
+/**
+ * Business dates lie between these (docs/domain.md, "Events"): no programme fact happens in year
+ * 0001 or 9999, and such a date is a typo that would otherwise pass and skew every figure.
+ */
+export const FIRST_BUSINESS_DATE = '1900-01-01'
+export const LAST_BUSINESS_DATE = '2100-12-31'
+
+/** A business date, YYYY-MM-DD, read in Africa/Casablanca, from 1900-01-01 to 2100-12-31. */
 export const BusinessDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD')
-  .refine(isCalendarDate, 'not a calendar date')
+  .refine(isCalendarDate, { message: 'not a calendar date', abort: true })
+  // YYYY-MM-DD strings compare as the dates they name.
+  .refine((s) => s >= FIRST_BUSINESS_DATE && s <= LAST_BUSINESS_DATE, `a business date lies between ${FIRST_BUSINESS_DATE} and ${LAST_BUSINESS_DATE}`)
 
 /** A UTC timestamp as the server writes it: ISO 8601 with milliseconds and Z. */
 export const Timestamp = z.iso.datetime({ offset: false, precision: 3 })

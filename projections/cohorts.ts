@@ -27,13 +27,26 @@ export interface RosterEntry {
   completedOn?: string
 }
 
+/**
+ * A cohort with its counts. `enrolled` means what it means in the indicators: learners ever
+ * enrolled (enrolment not retracted), whatever happened since; `seatsTaken` is what capacity
+ * counts. So enrolled = seatsTaken + withdrawn, and seatsTaken - completed are still in training.
+ */
 export interface CohortSummary extends CohortOpened {
   closedOn?: string
-  /** Seats currently taken: enrolled, not withdrawn (completers included). */
+  /** Learners ever enrolled: the insertion indicators' `enrolled` for this cohort (roster size). */
   enrolled: number
+  /** Seats currently taken, as capacity counts them: enrolled, not withdrawn (completers included). */
+  seatsTaken: number
   withdrawn: number
   completed: number
 }
+
+/** The columns of a cohort list in CSV, in order, whichever cohorts a page holds. */
+export const COHORT_SUMMARY_COLUMNS = [
+  'cohortId', 'operatorId', 'track', 'region', 'city', 'startDate', 'endDate', 'capacity', 'format', 'closedOn',
+  'enrolled', 'seatsTaken', 'withdrawn', 'completed',
+] as const satisfies ReadonlyArray<keyof CohortSummary>
 
 /**
  * A learner's place in one cohort from its facts not retracted, or undefined when it has no
@@ -85,11 +98,12 @@ function standingIn(rec: LearnerRecord, cohortId: string): number {
   return standing
 }
 
-function counts(state: LedgerState, cohortId: string): { enrolled: number; withdrawn: number; completed: number } {
-  const c = { enrolled: 0, withdrawn: 0, completed: 0 }
+/** The cohort's roster by status: in training (enrolled, nothing since), withdrawn, completed. */
+function counts(state: LedgerState, cohortId: string): { inTraining: number; withdrawn: number; completed: number } {
+  const c = { inTraining: 0, withdrawn: 0, completed: 0 }
   for (const rec of state.learnersByCohort.get(cohortId) ?? []) {
     const standing = standingIn(rec, cohortId)
-    if (standing === ENROLLED) c.enrolled++
+    if (standing === ENROLLED) c.inTraining++
     else if (standing === WITHDRAWN) c.withdrawn++
     else if (standing === COMPLETED) c.completed++
   }
@@ -106,7 +120,7 @@ export function cohortFacts(state: LedgerState, cohortId: string): CohortFacts |
     startDate: c.startDate,
     endDate: c.endDate,
     capacity: c.capacity,
-    seatsTaken: n.enrolled + n.completed,
+    seatsTaken: n.inTraining + n.completed,
   }
   if (c.closedOn !== undefined) facts.closedOn = c.closedOn
   return facts
@@ -128,7 +142,8 @@ export function listCohorts(state: LedgerState, filter: { operatorId?: string } 
       endDate: c.endDate,
       capacity: c.capacity,
       format: c.format,
-      enrolled: n.enrolled + n.completed,
+      enrolled: n.inTraining + n.withdrawn + n.completed,
+      seatsTaken: n.inTraining + n.completed,
       withdrawn: n.withdrawn,
       completed: n.completed,
     }

@@ -17,6 +17,8 @@ export class ConfigError extends Error {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
+export const LOG_FORMATS = ['json', 'pretty'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
 
 export interface Config {
   port: number
@@ -30,6 +32,8 @@ export interface Config {
   /** LEDGER_PEPPER; unset: the pepper file in dataDir (auth/pepper.ts). */
   pepper?: string
   logLevel: LogLevel
+  /** LOG_FORMAT; unset: human-readable on a terminal, JSON lines otherwise (http/plugins/logging.ts). */
+  logFormat?: LogFormat
   rateLimitPerMinute: number
   docsEnabled: boolean
   /** Time to receive a whole request; bounds how long a too-large body is drained. */
@@ -68,6 +72,7 @@ const VARIABLES = {
     secret: true,
   },
   LOG_LEVEL: { schema: z.enum(LOG_LEVELS), must: `be one of ${LOG_LEVELS.join(', ')}` },
+  LOG_FORMAT: { schema: z.enum(LOG_FORMATS), must: `be one of ${LOG_FORMATS.join(', ')}` },
   LEDGER_RATE_LIMIT: { schema: int(1, 1_000_000), must: 'be an integer from 1 to 1000000 (requests a minute per key)' },
   LEDGER_DOCS: {
     schema: z.string().toLowerCase().refine((s) => TRUE.includes(s) || FALSE.includes(s)).transform((s) => TRUE.includes(s)),
@@ -97,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const keysFile = read(env, 'LEDGER_KEYS_FILE')
   const eventstoreConnectionString = read(env, 'EVENTSTORE_CONNECTION_STRING')
   const pepper = read(env, 'LEDGER_PEPPER')
+  const logFormat = read(env, 'LOG_FORMAT')
   const config: Config = {
     port: read(env, 'PORT') ?? 3000,
     host: read(env, 'HOST') ?? '127.0.0.1',
@@ -105,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     keysFile: keysFile === undefined ? path.join(dataDir, 'keys.json') : path.resolve(keysFile),
     ...(pepper === undefined ? {} : { pepper }),
     logLevel: read(env, 'LOG_LEVEL') ?? 'info',
+    ...(logFormat === undefined ? {} : { logFormat }),
     rateLimitPerMinute: read(env, 'LEDGER_RATE_LIMIT') ?? 600,
     docsEnabled: read(env, 'LEDGER_DOCS') ?? true,
     // Two minutes to receive a request: a 64 MiB import on a slow link fits, a slow drip does not.

@@ -51,8 +51,9 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
   return result.data
 }
 
-const toDecided = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
-const toDecidedProposed = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
+// With its author: who may retract an event depends on who recorded it.
+const toDecided = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
+const toDecidedProposed = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.actor })
 
 function proposal(actor: Actor, type: string, data: Record<string, unknown>, eventId: string | undefined, correlationId: string): ProposedEvent {
   return { eventId: eventId ?? randomUUID(), type, schemaVersion: CURRENT_SCHEMA_VERSION, data, actor, correlationId }

@@ -54,7 +54,8 @@ export interface RowBatchDeps {
   appendOne(actor: Actor, row: LearnerRow, correlationId: string): Promise<AppendResult>
 }
 
-const toDecided = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
+// With its author: who may retract an event depends on who recorded it.
+const toDecided = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.actor })
 
 interface StreamEntry {
   stored: Envelope[]
@@ -84,7 +85,7 @@ function resend(streamId: string, earlier: Seen, event: ProposedEvent): AppendRe
   return { streamId, streamRevision: earlier.streamRevision, position: earlier.position, events, duplicate: true }
 }
 
-const toDecidedStored = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data })
+const toDecidedStored = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
 
 interface Pending {
   streamId: string

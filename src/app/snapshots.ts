@@ -29,7 +29,9 @@
  * records stay shared, not copied.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs'
+import {
+  closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync,
+} from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -256,7 +258,8 @@ export class SnapshotStore {
   async save(writer: SnapshotWriter, yielding: boolean): Promise<string> {
     const started = Date.now()
     const { image } = writer
-    mkdirSync(this.dir, { recursive: true })
+    // Snapshots hold personal data: owner-only, whatever the umask (which open and mkdir apply).
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const file = join(this.dir, fileName(image.position))
     const temp = `${file}.${process.pid}.tmp`
     const handle = await open(temp, 'w', 0o600)
@@ -268,6 +271,8 @@ export class SnapshotStore {
       bytes += buffer.length
     }
     try {
+      // Exactly 0600: open applied the umask, and a temp file left by a crash keeps its own mode.
+      await handle.chmod(0o600)
       await put(MAGIC)
       await writer.encode(yielding, async (chunk) => {
         chunks.push({ bytes: chunk.length, crc32: crc32(chunk) })
@@ -285,12 +290,12 @@ export class SnapshotStore {
       await handle.close()
     } catch (error) {
       await handle.close().catch(() => undefined)
-      await unlink(temp).catch(() => undefined)
+      await shred(temp).catch(() => undefined)
       throw error
     }
     await rename(temp, file)
     this.log.info({ position: image.position, bytes, ms: Date.now() - started }, 'projection snapshot written')
-    this.prune()
+    await this.prune()
     return file
   }
 
@@ -372,25 +377,77 @@ export class SnapshotStore {
     }
     for (const name of names) {
       const at = /^snapshot-(\d+)-\d+\.snap/.exec(name)
-      if (at !== null && Number(at[1]) < position) unlinkSync(join(this.dir, name))
+      if (at !== null && Number(at[1]) < position) shredSync(join(this.dir, name))
     }
   }
 
-  /** Removes all but the newest KEEP snapshots, and temp files a killed process left behind. */
-  private prune(): void {
+  /** Removes (shreds) all but the newest KEEP snapshots, and temp files a killed process left behind. */
+  private async prune(): Promise<void> {
     try {
       const all = readdirSync(this.dir)
       const names = all.filter((n) => SNAPSHOT_NAME.test(n)).sort().reverse()
-      for (const name of names.slice(KEEP)) unlinkSync(join(this.dir, name))
-      // Another process's temp file may be one it is writing now; an hour old, it is abandoned.
-      const abandoned = Date.now() - 3_600_000
-      for (const name of all.filter((n) => n.endsWith('.tmp'))) {
-        const file = join(this.dir, name)
-        if (statSync(file).mtimeMs < abandoned) unlinkSync(file)
+      for (const name of names.slice(KEEP)) await shred(join(this.dir, name))
+      // Another process's temp file may be one it is writing now; an hour older than the snapshot
+      // just written, it is abandoned. Both times come from the file system's clock, so a process
+      // clock set apart from it (a container, faketime) never deletes a file being written.
+      const temps = all.filter((n) => n.endsWith('.tmp')).map((n) => join(this.dir, n))
+      if (temps.length > 0 && names.length > 0) {
+        const abandoned = statSync(join(this.dir, names[0])).mtimeMs - 3_600_000
+        for (const file of temps) if (statSync(file).mtimeMs < abandoned) await shred(file)
       }
     } catch (error) {
       this.log.warn({ dir: this.dir, reason: (error as Error).message }, 'old projection snapshots could not be removed')
     }
+  }
+}
+
+/*
+ * A snapshot that is replaced or removed is overwritten with zeros, fsynced, then unlinked: an
+ * unlinked file's blocks stay readable on the disk until reused, and these hold personal data
+ * (an erased learner's, after an erasure). On a copy-on-write file system or an SSD the old
+ * blocks may still survive the overwrite; the README says to encrypt the volume for that.
+ * Another process reading the file meanwhile finds its CRCs broken and skips it, as for any
+ * damaged snapshot. A file already gone (removed by another process) is done.
+ */
+const ZEROS = Buffer.alloc(1024 * 1024)
+
+/** Shreds `file` without blocking the event loop: pruning runs while the service serves. */
+async function shred(file: string): Promise<void> {
+  let handle
+  try {
+    handle = await open(file, 'r+')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  try {
+    const { size } = await handle.stat()
+    for (let at = 0; at < size;) at += (await handle.write(ZEROS, 0, Math.min(ZEROS.length, size - at), at)).bytesWritten
+    await handle.sync()
+  } finally {
+    await handle.close()
+    // Unlinked even when the overwrite failed (say, a full copy-on-write disk), which still throws.
+    await unlink(file)
+  }
+}
+
+/** Shreds `file` before returning: an erasure answers only once no snapshot holds what it erased. */
+function shredSync(file: string): void {
+  let fd: number
+  try {
+    fd = openSync(file, 'r+')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  try {
+    const size = fstatSync(fd).size
+    for (let at = 0; at < size;) at += writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, size - at), at)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+    // Unlinked even when the overwrite failed (say, a full copy-on-write disk), which still throws.
+    unlinkSync(file)
   }
 }
 

@@ -2,7 +2,8 @@
  * API keys. The keys file holds only SHA-256 hashes; a raw key exists in memory for the length
  * of one request (or one `keys add`) and is never stored or logged. The file is rewritten
  * atomically (temp file + rename, mode 0600), so a running server that re-reads it (KeyRing.
- * refresh) never sees half a file; `keys add` has no lock, so two at the same instant may lose one.
+ * refresh) never sees half a file; `keys add` and `keys revoke` have no lock, so two at the
+ * same instant may lose one.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
@@ -117,6 +118,34 @@ export function addKey(file: string, request: AddKeyRequest): { key: string; ent
   return { key, entry: parsed.data }
 }
 
+/** What `keys list` shows of an entry: never its hash, which is as good as the key to a dictionary of leaked keys. */
+export type ListedKey = Omit<ApiKeyEntry, 'sha256'>
+
+export const listedKey = ({ sha256: _hash, ...shown }: ApiKeyEntry): ListedKey => shown
+
+export function listKeys(file: string): ListedKey[] {
+  if (!existsSync(file)) throw new ConfigError(`there is no keys file at '${file}' yet: \`serve\` makes one on first start, \`keys add\` too`)
+  return readKeysFile(file).map(listedKey)
+}
+
+/**
+ * Removes the key `id` from the file; a running server stops accepting it at its next re-read
+ * (KeyRing.refresh, within a second). Returns what was removed and how many admin keys remain.
+ */
+export function revokeKey(file: string, id: string): { revoked: ListedKey; adminKeysLeft: number } {
+  if (!existsSync(file)) throw new ConfigError(`there is no keys file at '${file}': no key to revoke`)
+  const entries = readKeysFile(file)
+  const entry = entries.find((e) => e.id === id)
+  if (entry === undefined) throw new ConfigError(`no key with id '${id}' in ${file} (\`keys list\` shows the ids)`)
+  const kept = entries.filter((e) => e !== entry)
+  try {
+    writeKeysFile(file, kept, 'w')
+  } catch (err) {
+    throw new ConfigError(`LEDGER_KEYS_FILE '${file}' cannot be written: ${reason(err)}`)
+  }
+  return { revoked: listedKey(entry), adminKeysLeft: kept.filter((e) => e.role === 'admin').length }
+}
+
 const MISSING = 'missing'
 
 interface Held {
@@ -180,11 +209,14 @@ export class KeyRing {
     return found
   }
 
-  /** Re-reads the file if it changed; returns an error once per bad version of the file. */
-  refresh(): { reloaded: boolean; error?: ConfigError } {
+  /**
+   * Re-reads the file if it changed; returns an error once per bad version of the file. `force`
+   * skips the once-per-`recheckMs` limit (a key just added is used at once; a stat costs little).
+   */
+  refresh(force = false): { reloaded: boolean; error?: ConfigError } {
     if (this.file === undefined) return { reloaded: false }
     const now = this.now()
-    if (now - this.checkedAt < this.recheckMs) return { reloaded: false }
+    if (!force && now - this.checkedAt < this.recheckMs) return { reloaded: false }
     this.checkedAt = now
     const signature = KeyRing.signatureOf(this.file)
     if (signature === this.signature || signature === this.badSignature) return { reloaded: false }

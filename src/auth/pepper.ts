@@ -7,7 +7,7 @@
  * therefore gives the same personKeys, which is what moving a ledger to another host needs.
  */
 import { createHmac, randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { badRequest } from '../errors'
 import { ConfigError, reason, type Config } from '../config'
@@ -43,6 +43,13 @@ export function loadPepper(config: Pick<Config, 'dataDir' | 'pepper'>): Buffer {
     }
   }
   return readPepperFile(file)
+}
+
+/** LEDGER_PEPPER if set, else the pepper file if there is one; never creates it (the commands that only read). */
+export function existingPepper(config: Pick<Config, 'dataDir' | 'pepper'>): Buffer | undefined {
+  if (config.pepper !== undefined) return Buffer.from(config.pepper, 'utf8')
+  const file = pepperFile(config)
+  return existsSync(file) ? readPepperFile(file) : undefined
 }
 
 /** domain.md: trim, upper-case, drop spaces, dots and dashes. */

@@ -1,23 +1,26 @@
 /**
  * `placement-ledger replay [--known-at T] [--as-of D]` and `placement-ledger verify`: they read
- * the store without live projections; replay also opens the personal-data key store (with the
- * pepper), since its projections group by the sealed attributes; verify needs neither. Progress goes to stderr on a terminal only;
- * the result is one JSON line on stdout. Exit codes: 0 done (verify: every chain whole),
- * 1 verification failed or the store failed, 2 bad arguments.
+ * the store without live projections, and create nothing: the SQLite ledger is opened read-only
+ * and must exist. Replay also reads the personal-data key store (with the pepper), since its
+ * projections group by the sealed attributes; without them sealed applications read as erased,
+ * as they would in the service. Verify needs neither. Progress goes to stderr on a terminal
+ * only; the result is one JSON line on stdout. Exit codes: 0 done (verify: every chain whole),
+ * 1 verification failed or the store failed, 2 bad arguments or no ledger.
  */
-import { parseArgs } from 'node:util'
 import { BusinessDate } from '../../events'
 import { readTimes, replay, verifyStore } from '../app/audit'
 import { systemClock } from '../app/clock'
 import type { Config } from '../config'
-import { openStore } from '../store/open'
-import { loadPepper } from '../auth/pepper'
-import { openPersonalKeys, personalData } from '../privacy'
+import { openStoreReadOnly } from '../store/open'
+import { existingPepper } from '../auth/pepper'
+import { existingPersonalKeys, personalData } from '../privacy'
 import type { EventStore } from '../store/types'
+import { parseStrict } from './args'
+import { USAGE } from './help'
 import { progressLine, stdout, type Output } from './output'
 
-const REPLAY_USAGE = 'usage: placement-ledger replay [--known-at T] [--as-of D]'
-const VERIFY_USAGE = 'usage: placement-ledger verify'
+const REPLAY_USAGE = USAGE.replay
+const VERIFY_USAGE = USAGE.verify
 
 export interface AuditCliDeps {
   out?: Output
@@ -26,12 +29,6 @@ export interface AuditCliDeps {
 }
 
 const stderr = (text: string) => { process.stderr.write(text) }
-
-/** parseArgs' message, first sentence only, with the usage. */
-function argumentError(error: unknown, usage: string): string {
-  const first = (error as Error).message.split('\n')[0].split('. ')[0].replace(/\.$/, '')
-  return `${first} (${usage})`
-}
 
 export interface ReplayArgs {
   knownAt?: string
@@ -42,9 +39,9 @@ export interface ReplayArgs {
 export function parseReplayArgs(args: string[]): ReplayArgs {
   let values: { 'known-at'?: string; 'as-of'?: string }
   try {
-    values = parseArgs({ args, options: { 'known-at': { type: 'string' }, 'as-of': { type: 'string' } }, strict: true, allowPositionals: false }).values
+    values = parseStrict(args, { 'known-at': { type: 'string' }, 'as-of': { type: 'string' } }).values
   } catch (error) {
-    throw new Error(argumentError(error, REPLAY_USAGE))
+    throw new Error(`${(error as Error).message} (${REPLAY_USAGE})`)
   }
   const knownAt = values['known-at']
   const asOf = values['as-of']
@@ -58,7 +55,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs {
 }
 
 async function withStore<T>(config: Config, work: (store: EventStore) => Promise<T>): Promise<T> {
-  const store = await openStore(config)
+  const store = await openStoreReadOnly(config)
   try {
     return await work(store)
   } finally {
@@ -78,14 +75,16 @@ export async function runReplayCommand(args: string[], config: Config, deps: Aud
   }
   const { asOf, knownAt } = readTimes(systemClock, parsed.asOf, parsed.knownAt)
   const progress = progressLine('replay: position')
-  const keys = openPersonalKeys(config, loadPepper(config))
-  const { decryptor } = personalData(keys)
-  const result = await withStore(config, (store) =>
-    replay(store, { asOf, knownAt, decryptor, onProgress: (_events, head, position) => progress.update(position, head) }))
-    .finally(() => {
-      progress.end()
-      keys.close()
-    })
+  const result = await withStore(config, async (store) => {
+    // Opened once the ledger is known to exist; read-only, and absent rather than created.
+    const keys = existingPersonalKeys(config, existingPepper(config))
+    try {
+      const decryptor = keys === undefined ? undefined : personalData(keys).decryptor
+      return await replay(store, { asOf, knownAt, decryptor, onProgress: (_events, head, position) => progress.update(position, head) })
+    } finally {
+      keys?.close()
+    }
+  }).finally(() => progress.end())
   out.write(`${JSON.stringify(result)}\n`)
   return 0
 }
@@ -93,8 +92,10 @@ export async function runReplayCommand(args: string[], config: Config, deps: Aud
 export async function runVerifyCommand(args: string[], config: Config, deps: AuditCliDeps = {}): Promise<number> {
   const out = deps.out ?? stdout
   const err = deps.err ?? stderr
-  if (args.length > 0) {
-    err(`verify: unexpected argument ${JSON.stringify(args[0])} (${VERIFY_USAGE})\n`)
+  try {
+    parseStrict(args, {})
+  } catch (error) {
+    err(`verify: ${(error as Error).message} (${VERIFY_USAGE})\n`)
     return 2
   }
   const progress = progressLine('verify: position')

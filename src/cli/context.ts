@@ -3,15 +3,18 @@ import type { Config } from '../config'
 import { ensureDataDir } from '../config'
 import { createLedger, type Ledger } from '../app/ledger'
 import { openStore } from '../store/open'
+import type { EventStore } from '../store/types'
 import { openPersonalKeys } from '../privacy'
 
-/** Opens the configured store and follows it: what every command that reads or writes needs. */
-export async function openLedger(config: Config): Promise<Ledger> {
+/**
+ * Opens the configured store (or takes `store`, already opened on it) and follows it: what every
+ * command that writes needs. It may create the data directory, the pepper and the key store.
+ */
+export async function openLedger(config: Config, store?: EventStore): Promise<Ledger> {
   ensureDataDir(config)
   const pepper = loadPepper(config)
-  const store = await openStore(config)
   const ledger = createLedger({
-    store,
+    store: store ?? (await openStore(config)),
     personKey: (nationalId) => personKey(pepper, nationalId),
     personalKeys: openPersonalKeys(config, pepper),
   })

@@ -5,14 +5,15 @@
  * 2 bad arguments.
  */
 import { randomUUID } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import { ErasureReason, Id } from '../../events'
 import type { Ledger } from '../app/ledger'
 import { LedgerError } from '../errors'
+import { parseStrict } from './args'
 import { CLI_ACTOR } from './context'
+import { USAGE as HELP_USAGE } from './help'
 import { stdout, type Output } from './output'
 
-const USAGE = `usage: placement-ledger erase LEARNER_ID [--reason ${ErasureReason.options.join('|')}]`
+const USAGE = HELP_USAGE.erase
 
 export interface EraseDeps {
   openLedger(): Promise<Ledger>
@@ -26,7 +27,7 @@ export async function runEraseCommand(args: string[], deps: EraseDeps): Promise<
   let learnerId: string
   let reason: ErasureReason | undefined
   try {
-    const { values, positionals } = parseArgs({ args, options: { reason: { type: 'string' } }, strict: true, allowPositionals: true })
+    const { values, positionals } = parseStrict(args, { reason: { type: 'string' } }, true)
     if (positionals.length !== 1 || !Id.safeParse(positionals[0]).success) throw new Error('name one LEARNER_ID')
     learnerId = positionals[0]
     const parsed = ErasureReason.optional().safeParse(values.reason)

@@ -13,15 +13,16 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { parseArgs } from 'node:util'
 import { LEARNER_EVENT_TYPES, type LearnerEventType } from '../../events'
 import { checkImport, csvReport, importRows, jsonReport, readImport, type ImportFormat, type ImportTotals, type RowResult } from '../app/import'
 import type { Commands } from '../app/types'
 import { LedgerError } from '../errors'
+import { parseStrict } from './args'
 import { CLI_ACTOR } from './context'
-import { progressLine, type Output } from './output'
+import { USAGE as HELP_USAGE } from './help'
+import { progressLine, stderr, type Output } from './output'
 
-const USAGE = 'usage: placement-ledger import FILE [--type EventType] [--dry-run] [--report out.csv|out.json]'
+const USAGE = HELP_USAGE.import
 /** Rejected rows listed on stderr when there is no --report. */
 const SHOWN_REJECTIONS = 20
 
@@ -38,24 +39,13 @@ export interface ImportLedger {
   close(): Promise<void>
 }
 
-export const stderr: Output = {
-  get isTTY() { return Boolean(process.stderr.isTTY) },
-  write: (text) => { process.stderr.write(text) },
-}
-
 /** Parses the arguments after `import`; throws an Error whose message is one line. */
 export function parseImportArgs(args: string[]): ImportArgs {
-  let parsed: { values: { type?: string; 'dry-run'?: boolean; report?: string }; positionals: string[] }
+  let parsed
   try {
-    parsed = parseArgs({
-      args,
-      options: { type: { type: 'string' }, 'dry-run': { type: 'boolean' }, report: { type: 'string' } },
-      strict: true,
-      allowPositionals: true,
-    })
+    parsed = parseStrict(args, { type: { type: 'string' }, 'dry-run': { type: 'boolean' }, report: { type: 'string' } }, true)
   } catch (error) {
-    const first = (error as Error).message.split('\n')[0].split('. ')[0].replace(/\.$/, '')
-    throw new Error(`${first} (${USAGE})`)
+    throw new Error(`${(error as Error).message} (${USAGE})`)
   }
   const { values, positionals } = parsed
   if (positionals.length !== 1) throw new Error(`name one FILE (${USAGE})`)

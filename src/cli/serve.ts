@@ -1,5 +1,6 @@
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { performance } from 'node:perf_hooks'
 import pino from 'pino'
 import type { Config } from '../config'
 import { ensureDataDir } from '../config'
@@ -9,32 +10,44 @@ import { serviceRoutes } from '../http/routes'
 import { loadPepper, personKey } from '../auth/pepper'
 import { createLedger, type Ledger } from '../app/ledger'
 import { ledgerReadiness } from '../app/readiness'
-import { loggerOptions } from '../http/plugins/logging'
+import { loggerOptions, logsArePretty, prettyStream } from '../http/plugins/logging'
 import { openStore } from '../store/open'
 import { openPersonalKeys } from '../privacy'
-import { planProgramme, runSimulation } from '../app/simulate'
+import { parseStrict } from './args'
+import { runDemo } from './demo'
+import { USAGE } from './help'
+import type { CliIo } from './output'
 
 const SHUTDOWN_GRACE_MS = 10_000
-const DEMO_LEARNERS = 1000
 
 /**
  * `placement-ledger serve [--demo]`: listens, follows the log, and closes cleanly on SIGTERM:
  * stop accepting, finish in-flight requests, stop the projections, close the store.
  */
-export async function serve(args: string[], config: Config): Promise<number> {
-  const { values } = parseArgs({ args, options: { demo: { type: 'boolean', default: false } }, strict: true })
+export async function serve(args: string[], config: Config, io: CliIo): Promise<number> {
+  let demo: boolean
+  try {
+    demo = parseStrict(args, { demo: { type: 'boolean' } }).values.demo === true
+  } catch (error) {
+    io.err.write(`serve: ${(error as Error).message} (${USAGE.serve})\n`)
+    return 2
+  }
   ensureDataDir(config)
   const created = ensureKeysFile(config.keysFile)
   if (created.adminKey) {
-    process.stdout.write(`Created ${config.keysFile} with an admin key. It is shown once, keep it:\n\n  ${created.adminKey}\n\n`)
+    io.out.write(`Created ${config.keysFile} with an admin key. It is shown once, keep it:\n\n  ${created.adminKey}\n\n`)
   }
   const keys = loadKeys(config.keysFile)
-  const ledger = await openServiceLedger(config)
+  // One destination for the app's lines and the ledger's, so both read the same on a terminal.
+  const stream = logsArePretty(config.logFormat, Boolean(process.stdout.isTTY)) ? prettyStream() : undefined
+  const log = stream === undefined ? pino(loggerOptions(config) as pino.LoggerOptions) : pino(loggerOptions(config) as pino.LoggerOptions, stream)
+  const ledger = await openServiceLedger(config, log)
   const app = await buildApp({
     config,
     keys,
     routes: serviceRoutes(ledger),
     readiness: ledgerReadiness(ledger),
+    logger: stream === undefined ? {} : { stream },
   })
   await app.listen({ port: config.port, host: config.host })
 
@@ -70,18 +83,19 @@ export async function serve(args: string[], config: Config): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
 
-  if (values.demo) {
-    if (ledger.runner.position === 0) {
-      app.log.info({ learners: DEMO_LEARNERS }, 'demo: simulating a programme into the empty ledger')
-      const plan = planProgramme({ learners: DEMO_LEARNERS, seed: 1 })
-      runSimulation(ledger.commands, plan, {})
-        .then((summary) => app.log.info(summary, 'demo: programme simulated'))
-        .catch((error) => app.log.error({ err: error }, 'demo: simulation failed'))
-    } else {
-      app.log.info('demo: the ledger already holds events; nothing simulated')
-    }
+  if (demo) {
+    // performance.now() counts from the process's start: "how long it took" is what the user waited.
+    void runDemo({ ledger, log: app.log, url: browsableUrl(app.server.address()), clock: () => performance.now(), startedAt: 0 })
   }
   return new Promise<number>(() => { /* runs until a signal */ })
+}
+
+/** The address as a person opens it: a wildcard address (0.0.0.0, ::) is reached as localhost. */
+export function browsableUrl(address: AddressInfo | string | null): string {
+  if (address === null || typeof address === 'string') return String(address)
+  const host = address.address === '0.0.0.0' || address.address === '::' ? 'localhost'
+    : address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
 }
 
 /**
@@ -89,10 +103,9 @@ export async function serve(args: string[], config: Config): Promise<number> {
  * so a restart loads the last one the log confirms instead of folding the whole log, and a clean
  * shutdown (ledger.close) leaves a fresh one.
  */
-async function openServiceLedger(config: Config): Promise<Ledger> {
+async function openServiceLedger(config: Config, log: pino.Logger): Promise<Ledger> {
   const pepper = loadPepper(config)
   const store = await openStore(config)
-  const log = pino(loggerOptions(config) as pino.LoggerOptions)
   const ledger = createLedger({
     store,
     personKey: (nationalId) => personKey(pepper, nationalId),

@@ -6,24 +6,29 @@
  *   placement-ledger export > ledger.ndjson                      # from SQLite
  *   EVENTSTORE_CONNECTION_STRING=esdb://... placement-ledger restore ledger.ndjson
  *
- * export writes every envelope as NDJSON on stdout, nothing else. restore writes into an empty
- * store only, then verifies the restored log against the file and prints one JSON summary line.
- * Progress goes to stderr on a terminal only. Exit codes: 0 done; 1 the store failed (restore:
- * midway, leaving a partial ledger) or the restored log does not verify as the file does;
- * 2 bad arguments, a file refused, or a target store that already holds events.
+ * export writes every envelope as NDJSON on stdout, nothing else; it only reads (the SQLite file
+ * opened read-only, nothing created). restore writes into an empty store only, and refuses a file
+ * whose sealed applications would read `erased` in this data directory unless --accept-erased
+ * (restore-keys.ts); it then verifies the restored log against the file and prints one JSON
+ * summary line. Progress goes to stderr on a terminal only. Exit codes: 0 done; 1 the store
+ * failed (restore: midway, leaving a partial ledger) or the restored log does not verify as the
+ * file does; 2 bad arguments, a file refused, a target store that already holds events, or
+ * applications that would read erased.
  */
 import { stat } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
-import { parseArgs } from 'node:util'
 import { verifyStore } from '../app/audit'
 import { checkExportFile, exportLog, isEmptyStore, RefusedFile, restoreFile } from '../app/transfer'
 import { ensureDataDir, type Config } from '../config'
-import { openStore } from '../store/open'
+import { openStore, openStoreReadOnly } from '../store/open'
 import type { EventStore } from '../store/types'
+import { parseStrict } from './args'
+import { USAGE } from './help'
 import { progressLine, stdout, type Output } from './output'
+import { checkSealedApplications, whyUnreadable, type KeyPlace } from './restore-keys'
 
-const EXPORT_USAGE = 'usage: placement-ledger export > FILE'
-const RESTORE_USAGE = 'usage: placement-ledger restore FILE'
+const EXPORT_USAGE = USAGE.export
+const RESTORE_USAGE = USAGE.restore
 
 export interface TransferDeps {
   /** Opens the configured store; the command closes it. */
@@ -34,23 +39,33 @@ export interface TransferDeps {
   summary?: Output
   /** Error lines (default stderr). */
   err?: (text: string) => void
+  /**
+   * restore: the target's data directory, whose key store and pepper must open the file's sealed
+   * applications (unless --accept-erased). Absent: not checked (a caller without one, in tests).
+   */
+  keys?: () => KeyPlace
 }
 
-/** The configured store; a restore into SQLite may create LEDGER_DATA_DIR, an export never does. */
-export function configuredStore(config: Config, options: { createDataDir: boolean }): () => Promise<EventStore> {
+/** The configured store, for restore: it may create LEDGER_DATA_DIR. */
+export function configuredStore(config: Config): () => Promise<EventStore> {
   return async () => {
-    if (options.createDataDir) ensureDataDir(config)
+    ensureDataDir(config)
     return openStore(config)
   }
 }
+
+/** The configured store, for export: read-only, and a missing ledger is refused, not made. */
+export const readOnlyStore = (config: Config) => () => openStoreReadOnly(config)
 
 const stderr = (text: string) => { process.stderr.write(text) }
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
 export async function runExportCommand(args: string[], deps: TransferDeps): Promise<number> {
   const err = deps.err ?? stderr
-  if (args.length > 0) {
-    err(`export: unexpected argument ${JSON.stringify(args[0])} (${EXPORT_USAGE})\n`)
+  try {
+    parseStrict(args, {})
+  } catch (error) {
+    err(`export: ${describe(error)} (${EXPORT_USAGE})\n`)
     return 2
   }
   const store = await deps.openStore()
@@ -73,29 +88,33 @@ export async function runExportCommand(args: string[], deps: TransferDeps): Prom
   }
 }
 
-/** The one FILE argument; throws an Error whose message is one line. */
-function restoreFileArg(args: string[]): string {
-  let positionals: string[]
+/** The one FILE argument and the flag; throws an Error whose message is one line. */
+function restoreArgs(args: string[]): { file: string; acceptErased: boolean } {
+  let parsed
   try {
-    positionals = parseArgs({ args, options: {}, strict: true, allowPositionals: true }).positionals
+    parsed = parseStrict(args, { 'accept-erased': { type: 'boolean' } }, true)
   } catch (error) {
-    throw new Error(`${describe(error).split('\n')[0].split('. ')[0]} (${RESTORE_USAGE})`)
+    throw new Error(`${describe(error)} (${RESTORE_USAGE})`)
   }
-  if (positionals.length !== 1) throw new Error(`name one FILE, written by \`placement-ledger export\` (${RESTORE_USAGE})`)
-  return positionals[0]
+  if (parsed.positionals.length !== 1) throw new Error(`name one FILE, written by \`placement-ledger export\` (${RESTORE_USAGE})`)
+  return { file: parsed.positionals[0], acceptErased: parsed.values['accept-erased'] === true }
 }
 
 export async function runRestoreCommand(args: string[], deps: TransferDeps): Promise<number> {
   const err = deps.err ?? stderr
   const out = deps.summary ?? stdout
   let file: string
+  let acceptErased: boolean
   try {
-    file = restoreFileArg(args)
+    ;({ file, acceptErased } = restoreArgs(args))
     if (!(await stat(file)).isFile()) throw new Error(`${file} is not a file`)
   } catch (error) {
     err(`restore: ${describe(error)}\n`)
     return 2
   }
+  // Before the store is opened: a refusal leaves the data directory as it was.
+  if (!acceptErased && deps.keys !== undefined && (await refusedForKeys(file, deps.keys(), err))) return 2
+
   const store = await deps.openStore()
   try {
     const notEmpty = async () => {
@@ -151,4 +170,25 @@ export async function runRestoreCommand(args: string[], deps: TransferDeps): Pro
   } finally {
     await store.close()
   }
+}
+
+/** True (and said why) when some of the file's sealed applications would read erased here. */
+async function refusedForKeys(file: string, place: KeyPlace, err: (text: string) => void): Promise<boolean> {
+  const reading = progressLine('restore: reading the sealed applications, events')
+  let check
+  try {
+    check = await checkSealedApplications(file, place, (n) => reading.update(n))
+  } catch (error) {
+    if (!(error instanceof RefusedFile)) throw error
+    err(`restore: ${file}: ${error.message}; nothing was written\n`)
+    return true
+  } finally {
+    reading.end()
+  }
+  if (check.unreadableLearners === 0) return false
+  err(`restore: the personal data of ${check.unreadableLearners} learners in ${file} (${check.sealed} sealed applications in all) ` +
+    `would read \`erased\` for good: ${whyUnreadable(place)}. Copy the exported ledger's pepper and personal-keys.db ` +
+    `(taken with its service stopped) into ${place.dataDir}, or run again with --accept-erased to restore without them. ` +
+    'Nothing was written\n')
+  return true
 }

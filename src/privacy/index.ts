@@ -2,6 +2,7 @@
  * Personal data: sealing applications under per-learner keys held outside the log, opening them
  * in every fold, and erasing a learner by destroying its key (crypto-shredding).
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, reason, type Config } from '../config'
 import type { PersonalKeyStore } from './key-store'
@@ -23,5 +24,19 @@ export function openPersonalKeys(config: Pick<Config, 'dataDir'>, pepper: Buffer
     return openSqliteKeyStore(file, { pepper })
   } catch (error) {
     throw new ConfigError(`the personal-data key store '${file}' cannot be opened: ${reason(error)}`)
+  }
+}
+
+/**
+ * The key store as the commands that only read see it: opened read-only, and undefined (sealed
+ * applications then read as erased) when there is none or no pepper to unwrap its keys with.
+ */
+export function existingPersonalKeys(config: Pick<Config, 'dataDir'>, pepper: Buffer | undefined): PersonalKeyStore | undefined {
+  const file = personalKeysFile(config)
+  if (pepper === undefined || !existsSync(file)) return undefined
+  try {
+    return openSqliteKeyStore(file, { pepper, readonly: true })
+  } catch (error) {
+    throw new ConfigError(`the personal-data key store '${file}' cannot be read: ${reason(error)}`)
   }
 }

@@ -15,9 +15,10 @@
  * The row stays, its key gone, as the record that the learner was erased: a learnerId whose
  * data was erased never gets a new key.
  */
-import { chmodSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { toStoreError } from '../store/sqlite/errors'
+import { preparePrivateDatabaseFile } from '../store/sqlite/file-mode'
+import { openReadOnly } from '../store/sqlite/read-only'
 import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from './cipher'
 import { personalDataErased, type PersonalKeyStore } from './key-store'
 
@@ -45,20 +46,31 @@ export interface SqliteKeyStoreOptions {
   /** Told when the checkpoint after a destroy could not complete (another process was reading). */
   onIncompleteCheckpoint?: () => void
   now?: () => Date
+  /** An existing file, only read (replay, restore's check): making or destroying a key then fails. */
+  readonly?: boolean
 }
 
 export function openSqliteKeyStore(file: string, options: SqliteKeyStoreOptions): PersonalKeyStore {
-  const db = new Database(file)
-  try {
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = FULL')
-    db.pragma('secure_delete = ON')
-    db.pragma('busy_timeout = 5000')
-    db.exec(DDL)
-    chmodSync(file, 0o600)
-  } catch (error) {
-    db.close()
-    throw error
+  let db: Database.Database
+  let closeDb: () => void
+  if (options.readonly) {
+    ;({ db, close: closeDb } = openReadOnly(file))
+  } else {
+    // 0600 before SQLite opens it, so its -wal and -shm files are made 0600 too (a chmod after
+    // the open left the WAL as the umask made it).
+    preparePrivateDatabaseFile(file)
+    const opened = (db = new Database(file))
+    closeDb = () => opened.close()
+    try {
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = FULL')
+      db.pragma('secure_delete = ON')
+      db.pragma('busy_timeout = 5000')
+      db.exec(DDL)
+    } catch (error) {
+      db.close()
+      throw error
+    }
   }
   const master = masterKeyFrom(options.pepper)
   const now = () => (options.now ?? (() => new Date()))().toISOString()
@@ -147,6 +159,6 @@ export function openSqliteKeyStore(file: string, options: SqliteKeyStoreOptions)
     },
     isDestroyed: (learnerId) => select.get(learnerId)?.destroyed_at != null,
     lastErasurePosition: () => lastErasure.get()?.p ?? 0,
-    close: () => { db.close() },
+    close: () => { closeDb() },
   }
 }

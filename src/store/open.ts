@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, reason, type Config } from '../config'
 import { StoreUnavailable } from '../errors'
@@ -12,6 +12,25 @@ export async function openStore(config: Config): Promise<EventStore> {
     return openEventStoreDbStore(config.eventstoreConnectionString)
   }
   return openSqliteFile(join(config.dataDir, 'ledger.db'))
+}
+
+/**
+ * The configured store for a command that only reads (replay, verify, export): the SQLite file is
+ * opened read-only and must exist; nothing is created in the data directory. A missing ledger is
+ * one clear line (ConfigError: exit code 2) rather than an empty ledger made on the spot.
+ */
+export async function openStoreReadOnly(config: Config): Promise<EventStore> {
+  if (config.eventstoreConnectionString) return openStore(config)
+  const file = join(config.dataDir, 'ledger.db')
+  if (!existsSync(file)) {
+    throw new ConfigError(`no ledger at '${file}': is LEDGER_DATA_DIR ('${config.dataDir}') the service's data directory? Nothing was created`)
+  }
+  try {
+    return openSqliteStore(file, { readonly: true })
+  } catch (error) {
+    const cause = error instanceof StoreUnavailable ? (error.cause as { code?: string } | undefined)?.code ?? 'unknown error' : reason(error)
+    throw new ConfigError(`the event store '${file}' cannot be read: ${cause}`)
+  }
 }
 
 const CAUSES: Record<string, string> = {

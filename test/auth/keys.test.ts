@@ -151,3 +151,16 @@ t.test('refresh picks up added and removed keys, and keeps the old keys when the
   t.match(ring.refresh().error?.message, /has disappeared/)
   t.equal(ring.authenticate(adminKey)?.id, 'admin')
 })
+
+t.test('a forced refresh reads a changed file at once, within recheckMs', async (t) => {
+  const file = tempFile(t)
+  ensureKeysFile(file)
+  const now = 0
+  const ring = loadKeys(file, { recheckMs: 1000, now: () => now })
+  t.same(ring.refresh(), { reloaded: false }, 'unchanged since loaded')
+  const { key } = addKey(file, { role: 'viewer', id: 'just-added' })
+  t.same(ring.refresh(), { reloaded: false }, 'the ordinary check waits for recheckMs')
+  t.same(ring.refresh(true), { reloaded: true }, 'the forced one does not')
+  t.equal(ring.authenticate(key)?.id, 'just-added')
+  t.same(ring.refresh(true), { reloaded: false }, 'an unchanged file is not read again')
+})

@@ -1,6 +1,6 @@
 /**
  * The protocol test server against the real client (@eventstore/db-client 6.2.1): the server
- * semantics listed in /work/shared/spec/eventstoredb.md, then an outage seen through the adapter.
+ * semantics of a real server (protocol facts read from the client and server sources), then an outage seen through the adapter.
  */
 import {
   BACKWARDS, END, EventStoreDBClient, FORWARDS, START, StreamNotFoundError, WrongExpectedVersionError,

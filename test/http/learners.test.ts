@@ -74,7 +74,7 @@ t.test('seats: capacity counts current enrolments; a withdrawal frees a seat', a
   await expectStatus(h, 'op1', 'POST', '/v1/learners/A/events', withdrew(), 201)
   await expectStatus(h, 'op1', 'POST', '/v1/learners/C/events', enrolled('C-1', '2025-02-03'), 201)
   const cohorts = await expectStatus(h, 'op1', 'GET', '/v1/cohorts', undefined, 200)
-  t.match(cohorts.cohorts, [{ cohortId: 'C-1', enrolled: 2, withdrawn: 1 }])
+  t.match(cohorts.cohorts, [{ cohortId: 'C-1', enrolled: 3, seatsTaken: 2, withdrawn: 1 }])
   t.equal(cohorts.cohorts.length, 1, 'an operator lists only its own cohorts')
 })
 

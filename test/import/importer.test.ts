@@ -109,13 +109,13 @@ t.test('dry run: row errors pass through; zod issues are summarised with paths i
   await started(2)
   const issues = [
     { code: 'invalid_type', path: ['events', 0, 'data', 'screenedOn'], message: 'a date is YYYY-MM-DD' },
-    { code: 'invalid_value', path: ['events', 0, 'data', 'decision'], message: 'Invalid option' },
+    { code: 'invalid_value', values: ['accepted', 'rejected', 'waitlisted'], path: ['events', 0, 'data', 'decision'], message: 'Invalid option: expected one of "accepted"|"rejected"|"waitlisted"' },
   ]
   calls[0].settle({ error: badRequest('events[0].data is not a valid ApplicationScreened', issues) })
   calls[1].settle({})
   t.same(await done, [
     { line: 1, status: 'rejected', code: 'invalid-json', message: 'bad' },
-    { line: 2, status: 'rejected', code: 'validation', message: 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD; decision: Invalid option' },
+    { line: 2, status: 'rejected', code: 'validation', message: 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD; decision: expected one of accepted, rejected, waitlisted' },
     { line: 3, status: 'accepted', eventId: (await done)[2].eventId },
   ])
 

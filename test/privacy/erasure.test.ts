@@ -72,12 +72,14 @@ t.test('an erased learnerId never takes a new application; its other events go o
   const resend = await h.call('op1', { method: 'POST', url: '/v1/learners/L-1/events', payload: s.application('CR-3') })
   t.match(resend.json(), { statusCode: 409, code: 'personal-data-erased' })
   await s.expectStatus(h as never, 'op1', 'POST', '/v1/learners/L-1/events', s.placement(), 201)
-  const retract = await h.call('op1', {
+  const erasure = (await h.ledger.store.readStream('learner-L-1')).find((e) => e.type === 'PersonalDataErased')!.eventId
+  const retract = (as: 'op1' | 'admin') => h.call(as, {
     method: 'POST', url: '/v1/learners/L-1/events',
-    payload: { type: 'EventRetracted', data: { retractedEventId: (await h.ledger.store.readStream('learner-L-1')).find((e) => e.type === 'PersonalDataErased')!.eventId, reason: 'undo' } },
+    payload: { type: 'EventRetracted', data: { retractedEventId: erasure, reason: 'undo' } },
   })
   t.match(resend.statusCode, 409)
-  t.match(retract.json(), { statusCode: 409, code: 'cannot-retract' }, 'an erasure cannot be retracted')
+  t.match((await retract('op1')).json(), { statusCode: 403, code: 'forbidden' }, 'the operator did not record the erasure')
+  t.match((await retract('admin')).json(), { statusCode: 409, code: 'cannot-retract' }, 'an erasure cannot be retracted, even by an admin')
 })
 
 /** An application as version 1 stored it, every attribute in clear, appended to the store as is. */

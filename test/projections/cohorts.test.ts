@@ -44,16 +44,18 @@ t.test('roster: everyone ever enrolled, with status, sorted by learnerId', async
   t.same(roster(state, 'nope'), [])
 })
 
-t.test('listCohorts: current seats, withdrawals and completions, optionally for one operator', async (t) => {
+t.test('listCohorts: ever enrolled, seats taken, withdrawals and completions, optionally for one operator', async (t) => {
   const state = cohortHistory().state()
   const all = listCohorts(state)
   t.same(all.map((c) => c.cohortId), ['c1', 'c2'])
   t.same(all[0], {
     cohortId: 'c1', operatorId: 'op1', track: 'data', region: 'MA-06', city: 'Casablanca',
     startDate: '2025-01-06', endDate: '2025-05-30', capacity: 3, format: 'onsite', closedOn: '2025-03-01',
-    enrolled: 2, withdrawn: 1, completed: 1,
+    enrolled: 3, seatsTaken: 2, withdrawn: 1, completed: 1,
   })
-  t.same(listCohorts(state, { operatorId: 'op2' }).map((c) => [c.cohortId, c.enrolled]), [['c2', 1]])
+  t.equal(all[0].enrolled, roster(state, 'c1').length, 'enrolled: everyone on the roster')
+  t.equal(all[0].seatsTaken, cohortFacts(state, 'c1')?.seatsTaken, 'seatsTaken: what capacity counts')
+  t.same(listCohorts(state, { operatorId: 'op2' }).map((c) => [c.cohortId, c.enrolled, c.seatsTaken]), [['c2', 1, 1]])
   t.same(listCohorts(state, { operatorId: 'op3' }), [])
 })
 

@@ -41,7 +41,8 @@ const arrived = (host: LedgerHost, path: string) =>
   waitForOutput(host.service!, new RegExp(`"url":"${path}"[^\\n]*"msg":"incoming request"`))
 
 async function started(t: Test): Promise<{ host: LedgerHost; api: Api }> {
-  const host = new LedgerHost(tempDir(t))
+  // Arrivals are logged at debug ("incoming request"): the test reads them to know what is in flight.
+  const host = new LedgerHost(tempDir(t), { LOG_LEVEL: 'debug' })
   t.teardown(() => host.dispose())
   const api = await host.start()
   for (const r of setupRequests()) t.equal((await send(api, r)).status, 201)

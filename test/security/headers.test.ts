@@ -21,7 +21,8 @@ const HELMET: Record<string, RegExp> = {
   'cross-origin-resource-policy': /^same-origin$/,
   'origin-agent-cluster': /^\?1$/,
   'referrer-policy': /^no-referrer$/,
-  'strict-transport-security': /max-age=\d+/,
+  // Never over plain HTTP, as every answer here is (headers-edge.test.ts has the HTTPS side).
+  'strict-transport-security': /^$/,
   'x-content-type-options': /^nosniff$/,
   'x-dns-prefetch-control': /^off$/,
   'x-download-options': /^noopen$/,

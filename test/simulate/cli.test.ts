@@ -8,7 +8,7 @@ function output(isTTY: boolean) {
   return { isTTY, write: (s: string) => void chunks.push(s), text: () => chunks.join(''), chunks }
 }
 
-t.test('bad arguments: exit code 2, one clear line, nothing written', async (t) => {
+t.test('bad arguments: exit code 2, one clear line on stderr, nothing written', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [[], /--learners is required/],
     [['--learners'], /argument missing/],
@@ -23,10 +23,12 @@ t.test('bad arguments: exit code 2, one clear line, nothing written', async (t) 
   ]
   for (const [args, message] of cases) {
     const out = output(false)
+    const err = output(false)
     const commands = new RecordingCommands()
-    t.equal(await runSimulateCommand(args, commands, out), 2, args.join(' '))
-    t.match(out.text(), message)
-    t.match(out.text(), /^simulate: [^\n]+\n$/, 'one line')
+    t.equal(await runSimulateCommand(args, commands, out, err), 2, args.join(' '))
+    t.match(err.text(), message)
+    t.match(err.text(), /^simulate: [^\n]+\n$/, 'one line')
+    t.equal(out.text(), '', 'nothing on stdout')
     t.equal(commands.calls.length, 0)
   }
 })
@@ -61,10 +63,12 @@ t.test('on a terminal: one updating progress line, then the summary on its own l
   t.equal(lines[2], '')
 })
 
-t.test('a command that fails: exit code 1 and a line saying where', async (t) => {
+t.test('a command that fails: exit code 1 and a line on stderr saying where', async (t) => {
   const out = output(false)
+  const err = output(false)
   const commands = new RecordingCommands()
   commands.failWith = (call) => (call.method === 'openCohort' ? new StoreUnavailable() : undefined)
-  t.equal(await runSimulateCommand(['--learners', '5'], commands, out), 1)
-  t.match(out.text(), /^simulate: stopped at cohort C-0001: store-unavailable: the event store cannot be reached; nothing was written\n$/)
+  t.equal(await runSimulateCommand(['--learners', '5'], commands, out, err), 1)
+  t.equal(out.text(), '')
+  t.match(err.text(), /^simulate: stopped at cohort C-0001: store-unavailable: the event store cannot be reached; nothing was written\n$/)
 })

@@ -113,8 +113,9 @@ export function createDryRun(decryptor?: PersonalDataDecryptor): ScratchLedger {
   return new ScratchLedger(openDecided(decryptor))
 }
 
-const toDecided = (e: { eventId: string; type: string; data: Record<string, unknown> }): DecidedEvent =>
-  ({ eventId: e.eventId, type: e.type, data: e.data })
+// With its author (a stored envelope's or a proposed event's): who may retract an event depends on it.
+const toDecided = (e: Envelope | ProposedEvent): DecidedEvent =>
+  ({ eventId: e.eventId, type: e.type, data: e.data, actor: 'metadata' in e ? e.metadata.actor : e.actor })
 
 /**
  * The dry-run end of the command path's write: what `append` would answer, without appending.

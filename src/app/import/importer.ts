@@ -14,7 +14,7 @@ import { normaliseNationalId } from '../../auth/pepper'
 import { LedgerError } from '../../errors'
 import type { Commands } from '../types'
 import { derivedEventId } from './event-id'
-import { describeIssues } from './issues'
+import { describeIssues, type IssueLike } from './issues'
 import { isRowError, type ImportItem, type ImportRow, type ImportTotals, type RowResult } from './types'
 
 export interface ImportOptions {
@@ -146,16 +146,19 @@ function orderKeys(row: ImportRow): string[] {
   return keys
 }
 
-/** A rejected row's message: the error's, with zod issues spelled out (paths within `data`). */
+/**
+ * A rejected row's message: the error's, with zod issues spelled out (paths within `data`; a
+ * field the row leaves empty or out is `required`).
+ */
 function messageOf(error: LedgerError, row: ImportRow): string {
   if (error.code !== 'validation' || !Array.isArray(error.details)) return error.message
-  const issues = (error.details as Array<{ path?: PropertyKey[]; message?: string }>).map((issue) => {
+  const issues = (error.details as IssueLike[]).map((issue) => {
     const path = issue.path ?? []
     // The command path reports paths as events[0].data.<field>: the row has one event.
     const within = path[0] === 'events' && path[2] === 'data' ? path.slice(3) : path
     return { ...issue, path: within }
   })
-  return `${row.type} data is not valid: ${describeIssues(issues)}`
+  return `${row.type} data is not valid: ${describeIssues(issues, row.data)}`
 }
 
 /** Counts rows by status as they go by. */

@@ -44,7 +44,7 @@ export async function* readNdjson(texts: AsyncIterable<string>): AsyncGenerator<
     }
     const parsed = NdjsonRow.safeParse(value)
     if (!parsed.success) {
-      yield { line, code: 'validation', message: `the line is not {learnerId, type, data, eventId?}: ${describeIssues(parsed.error.issues)}` }
+      yield { line, code: 'validation', message: `the line is not {learnerId, type, data, eventId?}: ${describeIssues(parsed.error.issues, value)}` }
       continue
     }
     const { learnerId, type, data, eventId } = parsed.data

@@ -2,6 +2,7 @@
  * The per-row report of an import, written as rows come: JSON (the HTTP answer and `--report
  * x.json`) or CSV (`--report x.csv`). Neither holds more than a few rows at a time.
  */
+import { csvCell } from '../../http/csv'
 import { tally } from './importer'
 import type { ImportTotals, RowResult } from './types'
 
@@ -32,17 +33,15 @@ export async function* jsonReport(
 
 const CSV_COLUMNS = ['line', 'status', 'code', 'message', 'eventId'] as const
 
-function csvField(value: string | number | undefined): string {
-  if (value === undefined) return ''
-  const text = String(value)
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
-}
-
-/** RFC 4180 CSV, one line per row: line,status,code,message,eventId. */
+/**
+ * RFC 4180 CSV, one line per row: line,status,code,message,eventId. Cells go through the
+ * service's one CSV cell writer: a message can quote the file's own cells, so it is neutralised
+ * against formula injection like every CSV the service writes.
+ */
 export async function* csvReport(results: AsyncIterable<RowResult>): AsyncGenerator<string> {
   let buffer = `${CSV_COLUMNS.join(',')}\r\n`
   for await (const result of results) {
-    buffer += `${CSV_COLUMNS.map((c) => csvField(result[c])).join(',')}\r\n`
+    buffer += `${CSV_COLUMNS.map((c) => csvCell(result[c])).join(',')}\r\n`
     if (buffer.length >= FLUSH_AT) {
       yield buffer
       buffer = ''

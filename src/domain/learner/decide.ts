@@ -10,6 +10,7 @@ import { asLearnerEvent, evolveLearner, type LearnerState, type RecordedLearnerE
  * form and schema-valid). A batch is atomic: each event is checked against the state evolved by
  * the ones before it, the first broken rule throws, and nothing is written. Authorization runs
  * over the whole batch first, so a key that may not write it gets 403 whatever else is wrong.
+ * Recorded events carry their author (`actor`), which decides who may retract them.
  * Returns the proposed events unchanged.
  */
 export function decideLearner(state: LearnerState, proposed: DecidedEvent[], ctx: LearnerContext): DecidedEvent[] {
@@ -18,7 +19,8 @@ export function decideLearner(state: LearnerState, proposed: DecidedEvent[], ctx
   let draft = state
   for (const event of events) {
     authorizeLearnerEvent(draft, event, ctx)
-    draft = evolveLearner(draft, event)
+    // Recorded by the deciding actor: a later event of the batch may retract it.
+    draft = evolveLearner(draft, { ...event, actor: ctx.actor })
   }
 
   draft = state

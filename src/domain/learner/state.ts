@@ -6,6 +6,7 @@
  */
 import {
   LEARNER_EVENT_TYPES,
+  type Actor,
   type ApplicationScreened,
   type FollowUpRecorded,
   type LearnerEvent,
@@ -77,6 +78,8 @@ export interface LearnerState {
   eventCount: number
   /** The type of every event recorded in the stream, by eventId. */
   recorded: ReadonlyMap<string, string>
+  /** Who recorded each event, by eventId, where the event said (DecidedEvent.actor). */
+  authors: ReadonlyMap<string, Actor>
   /** The eventIds retracted so far. */
   retracted: ReadonlySet<string>
   /** The effective history: every fact recorded and not retracted, oldest first. */
@@ -93,7 +96,7 @@ export interface LearnerState {
 }
 
 export function initialLearnerState(): LearnerState {
-  return { eventCount: 0, recorded: new Map(), retracted: new Set(), history: [], placements: new Map(), followUps: [] }
+  return { eventCount: 0, recorded: new Map(), authors: new Map(), retracted: new Set(), history: [], placements: new Map(), followUps: [] }
 }
 
 const LEARNER_TYPES: ReadonlySet<string> = new Set(LEARNER_EVENT_TYPES)
@@ -108,6 +111,7 @@ export function evolveLearner(state: LearnerState, event: DecidedEvent): Learner
     ...state,
     eventCount: state.eventCount + 1,
     recorded: new Map(state.recorded).set(event.eventId, event.type),
+    authors: event.actor === undefined ? state.authors : new Map(state.authors).set(event.eventId, event.actor),
   }
   const e = asLearnerEvent(event)
   if (e === undefined) return counted
@@ -133,6 +137,7 @@ function retract(state: LearnerState, targetId: string): LearnerState {
     ...initialLearnerState(),
     eventCount: state.eventCount,
     recorded: state.recorded,
+    authors: state.authors,
     retracted: new Set(state.retracted).add(targetId),
   }
   return state.history.filter((f) => f.eventId !== targetId).reduce(applyFact, base)

@@ -67,7 +67,9 @@ export const authPlugin = fp<{ keys: KeyRing }>(
       const refreshed = keys.refresh()
       if (refreshed.error) request.log.warn({ err: refreshed.error }, 'keys file not reloaded; the previous keys stay in force')
       const match = BEARER.exec(request.headers.authorization ?? '')
-      const entry = match ? keys.authenticate(match[1]) : undefined
+      let entry = match ? keys.authenticate(match[1]) : undefined
+      // A key unknown here may have been added a moment ago (`keys add`): look at the file now.
+      if (match && entry === undefined && keys.refresh(true).reloaded) entry = keys.authenticate(match[1])
       request.actor = entry ? actorFor(entry) : undefined
       done()
     })

@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { firstAtEachPath, focusIssues, NO_INPUT, summariseIssues, withShortMessages, type IssueLike } from '../../app/import/issues'
 import { LedgerError } from '../../errors'
 import type { ErrorBody } from '../schemas'
 
@@ -16,23 +17,48 @@ const CLIENT_CODES: Record<number, string> = {
   415: 'unsupported-media-type', 429: 'rate-limited', 431: 'headers-too-large',
 }
 
-/** The type provider flattens zod issues to ajv's shape; this puts them back. */
-function zodIssues(validation: FastifyError['validation']): Array<Record<string, unknown>> {
+/** The type provider flattens zod issues to ajv's shape; this puts them back (paths as zod gives them). */
+function zodIssues(validation: FastifyError['validation']): IssueLike[] {
   return (validation ?? []).map((v) => ({
+    ...v.params,
     code: v.keyword,
     path: v.instancePath.split('/').slice(1).filter((p) => p !== '').map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
     message: v.message ?? 'invalid',
-    ...v.params,
   }))
 }
 
-function describeIssues(issues: Array<Record<string, unknown>>): string {
-  const shown = issues.slice(0, 3).map((i) => {
-    const where = Array.isArray(i.path) && i.path.length > 0 ? `${i.path.join('.')}: ` : ''
-    return `${where}${String(i.message)}`
-  })
-  return shown.join('; ') + (issues.length > 3 ? `; and ${issues.length - 3} more` : '')
+/** The part of the request that failed, as the request holds it (fastify keeps it unparsed on failure). */
+function inputOf(request: FastifyRequest, part: string): unknown {
+  switch (part) {
+    case 'body': return request.body
+    case 'querystring': return request.query
+    case 'params': return request.params
+    case 'headers': return request.headers
+    default: return NO_INPUT
+  }
 }
+
+/**
+ * A 400 for a request that fails its zod schema: one short message naming each bad field by its
+ * path (`invalid body: data.birthYear: expected an integer; data.region: expected one of
+ * MA-01…MA-12`), and in details the issues behind it, each union narrowed to the branch the
+ * request was meant for.
+ */
+function validationBody(error: FastifyError, request: FastifyRequest): ErrorBody {
+  const part = error.validationContext ?? 'request'
+  const input = inputOf(request, part)
+  const options = { unknownKey: part === 'querystring' || part === 'params' ? 'parameter' as const : 'field' as const }
+  const issues = focusIssues(zodIssues(error.validation), input)
+  return {
+    statusCode: 400,
+    code: 'validation',
+    message: `invalid ${part}: ${summariseIssues(issues, input, options)}`,
+    details: withShortMessages(firstAtEachPath(issues).slice(0, MAX_DETAILS), input, options),
+  }
+}
+
+/** A body may hold thousands of bad fields; the answer names the first ones. */
+const MAX_DETAILS = 50
 
 const clip = (s: string, max = 100) => (s.length > max ? `${s.slice(0, max)}...` : s)
 
@@ -40,11 +66,7 @@ export function toErrorBody(error: FastifyError, request: FastifyRequest): Error
   if (error instanceof LedgerError) {
     return { statusCode: error.statusCode, code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) }
   }
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const issues = zodIssues(error.validation)
-    const part = error.validationContext ?? 'request'
-    return { statusCode: 400, code: 'validation', message: `invalid ${part}: ${describeIssues(issues)}`, details: issues }
-  }
+  if (hasZodFastifySchemaValidationErrors(error)) return validationBody(error, request)
   if (error.validation) {
     return { statusCode: 400, code: 'validation', message: error.message, details: error.validation }
   }

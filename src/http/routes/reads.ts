@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { Id, toLearnerStreamId } from '../../../events'
-import { cohortFacts, listCohorts, roster } from '../../../projections/cohorts'
+import { COHORT_SUMMARY_COLUMNS, cohortFacts, listCohorts, roster } from '../../../projections/cohorts'
 import { learnerView } from '../../../projections/learners'
 import type { Ledger } from '../../app/ledger'
 import { notFound } from '../../errors'
@@ -65,8 +65,8 @@ export function readRoutes(ledger: Ledger): FastifyPluginAsync {
     app.get('/v1/cohorts', {
       config: { roles: ['admin', 'operator', 'auditor'] },
       schema: {
-        tags: ['cohorts'], summary: 'Cohorts with their current counts (an operator sees its own)',
-        description: `\`{cohorts, next?}\`, sorted by cohortId; \`after\` is a cohortId. ${PAGING} CSV pages the same way (the Link header only).`,
+        tags: ['cohorts'], summary: 'Cohorts with their counts (an operator sees its own)',
+        description: `\`{cohorts, next?}\`, sorted by cohortId; \`after\` is a cohortId. Each cohort: what it was opened with, \`closedOn\` once closed, and its counts from current knowledge (retracted events left out): \`enrolled\`, learners ever enrolled, the size of the roster and the same figure as \`enrolled\` of \`/v1/indicators/insertion?groupBy=cohort\` (which counts, as of its \`asOf\`, the enrolments dated by then); \`seatsTaken\`, current enrolments as capacity counts them (enrolled and not withdrawn; completers keep their seat); \`withdrawn\`; \`completed\`. So \`enrolled = seatsTaken + withdrawn\`. ${PAGING} CSV pages the same way (the Link header only) and always has the columns ${COHORT_SUMMARY_COLUMNS.join(', ')}.`,
         querystring: MinPositionQuery.extend({ operatorId: Id.optional(), format: Format, ...PageQuery.shape }),
       },
     }, async (request, reply) => {
@@ -78,7 +78,7 @@ export function readRoutes(ledger: Ledger): FastifyPluginAsync {
       const page = pageByKey(listCohorts(state(), { operatorId }), (c) => c.cohortId, q.limit, q.after)
       linkNext(request, reply, page.next)
       if (wantsCsv(q.format, request.headers.accept)) {
-        return reply.type('text/csv; charset=utf-8').send(toCsv(page.items as unknown as Array<Record<string, unknown>>))
+        return reply.type('text/csv; charset=utf-8').send(toCsv(page.items as unknown as Array<Record<string, unknown>>, [...COHORT_SUMMARY_COLUMNS]))
       }
       return page.next === null ? { cohorts: page.items } : { cohorts: page.items, next: page.next }
     })

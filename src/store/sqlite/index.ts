@@ -9,7 +9,7 @@ import type { Envelope } from '../../../events'
 import { StoreUnavailable } from '../../errors'
 import type { EventStore, ReadAllOptions } from '../types'
 import { toStoreError } from './errors'
-import { openDatabase } from './schema'
+import { openDatabase, openDatabaseReadOnly } from './schema'
 import { GroupCommitter, type GroupCommitStats } from './group-commit'
 import { PAGE_SIZE, prepareStatements, toEnvelope } from './statements'
 import { follow, type Follower, type LogSource } from './subscription'
@@ -26,6 +26,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number
   /** At most this many appends share one transaction (group commit). */
   maxAppendsPerTransaction?: number
+  /** Opens an existing file and never writes it (the commands that only read); appends then fail. */
+  readonly?: boolean
 }
 
 /** The SQLite store, with what its tests and benchmarks observe of group commit. */
@@ -37,13 +39,23 @@ export interface SqliteStore extends EventStore {
 /** Enough to amortise one fsync over a burst; few enough that one commit stays short. */
 const MAX_APPENDS_PER_TRANSACTION = 256
 
-/** Opens (creating the file if missing; not its directory) the store at `file`. */
+/** Opens (creating the file if missing, unless `readonly`; not its directory) the store at `file`. */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
   const now = options.now ?? (() => new Date())
   const pollIntervalMs = options.pollIntervalMs ?? 250
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   let db: Database.Database
+  let closeDb: () => void
   try {
-    db = openDatabase(file, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 })
+    if (options.readonly) {
+      const handle = openDatabaseReadOnly(file, { busyTimeoutMs })
+      db = handle.db
+      closeDb = handle.close
+    } else {
+      const opened = openDatabase(file, { busyTimeoutMs })
+      db = opened
+      closeDb = () => opened.close()
+    }
   } catch (error) {
     throw toStoreError(error)
   }
@@ -131,7 +143,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       if (closing === undefined) committer.drain()
       closing ??= (async () => {
         await Promise.all([...followers].map((f) => f.stop()))
-        db.close()
+        closeDb()
       })()
       return closing
     },

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3'
+import { preparePrivateDatabaseFile } from './file-mode'
+import { openReadOnly, type ReadOnlyDatabase } from './read-only'
 
 /** Bumped with every change to the DDL below; `migrate` brings older files up to it. */
 export const SCHEMA_VERSION = 1
@@ -40,8 +42,10 @@ export interface OpenOptions {
   busyTimeoutMs: number
 }
 
-/** Opens (creating if missing) the database file and brings its schema to SCHEMA_VERSION. */
+/** Opens (creating if missing, 0600) the database file and brings its schema to SCHEMA_VERSION. */
 export function openDatabase(file: string, { busyTimeoutMs }: OpenOptions): Database.Database {
+  // Before SQLite opens it: its -wal and -shm files take the database file's mode.
+  preparePrivateDatabaseFile(file)
   const db = new Database(file, { timeout: busyTimeoutMs })
   try {
     db.pragma('journal_mode = WAL')
@@ -53,6 +57,23 @@ export function openDatabase(file: string, { busyTimeoutMs }: OpenOptions): Data
     return db
   } catch (error) {
     db.close()
+    throw error
+  }
+}
+
+/** Opens an existing file for reading only; one of another schema version is refused, never migrated. */
+export function openDatabaseReadOnly(file: string, { busyTimeoutMs }: OpenOptions): ReadOnlyDatabase {
+  const handle = openReadOnly(file, { busyTimeoutMs })
+  try {
+    const version = readSchemaVersion(handle.db)
+    if (version !== SCHEMA_VERSION) {
+      throw new Error(version === undefined
+        ? 'the file holds no event store'
+        : `the event store file has schema version ${version}; this build reads ${SCHEMA_VERSION}`)
+    }
+    return handle
+  } catch (error) {
+    handle.close()
     throw error
   }
 }

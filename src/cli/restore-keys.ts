@@ -1,0 +1,94 @@
+/**
+ * Before `restore` writes anything: would the file's sealed applications open in this data
+ * directory? They open only under the exported ledger's personal-data key store and pepper,
+ * which an export never carries. Restored without them, every such application reads `erased`
+ * for good, which is an erasure nobody asked for; so restore says so and refuses unless told.
+ */
+import { existsSync } from 'node:fs'
+import { APPLICATION_SEALED_VERSION, SealedPersonalData } from '../../events'
+import { readExportFile } from '../app/transfer'
+import { existingPepper, pepperFile } from '../auth/pepper'
+import type { Config } from '../config'
+import { existingPersonalKeys, personalData, personalKeysFile, type PersonalKeyStore } from '../privacy'
+
+/** The data directory's key store and pepper as they stand; nothing is created. */
+export interface KeyPlace {
+  dataDir: string
+  keysFile: string
+  pepperFile: string
+  /** False: neither LEDGER_PEPPER nor a pepper file. */
+  hasPepper: boolean
+  hasKeyStore: boolean
+  /** The key store, read-only; undefined without a store or a pepper. */
+  open(): PersonalKeyStore | undefined
+}
+
+export function keyPlace(config: Pick<Config, 'dataDir' | 'pepper'>): KeyPlace {
+  const pepper = existingPepper(config)
+  const keysFile = personalKeysFile(config)
+  return {
+    dataDir: config.dataDir,
+    keysFile,
+    pepperFile: pepperFile(config),
+    hasPepper: pepper !== undefined,
+    hasKeyStore: existsSync(keysFile),
+    open: () => existingPersonalKeys(config, pepper),
+  }
+}
+
+export interface SealedCheck {
+  /** Sealed applications in the file. */
+  sealed: number
+  /** Learners whose sealed application would not open here, erasures the file records left aside. */
+  unreadableLearners: number
+}
+
+/**
+ * Reads the whole file once. A learner the file erases (PersonalDataErased, which follows the
+ * application in log order) reads `erased` wherever it is restored: that one does not count.
+ * Throws RefusedFile as the full check would, at the first line that is not an envelope.
+ */
+export async function checkSealedApplications(file: string, place: KeyPlace, onProgress?: (events: number) => void): Promise<SealedCheck> {
+  const keys = place.open()
+  const decryptor = keys === undefined ? undefined : personalData(keys).decryptor
+  const unreadable = new Set<string>()
+  let sealed = 0
+  let events = 0
+  try {
+    for await (const { envelope: e } of readExportFile(file)) {
+      if (++events % 10_000 === 0) onProgress?.(events)
+      const learnerId = typeof e.data.learnerId === 'string' ? e.data.learnerId : undefined
+      if (learnerId === undefined) continue
+      if (e.type === 'PersonalDataErased') {
+        unreadable.delete(learnerId)
+      } else if (e.type === 'ApplicationSubmitted' && e.schemaVersion === APPLICATION_SEALED_VERSION) {
+        sealed++
+        const blob = SealedPersonalData.safeParse(e.data.personal)
+        if (!blob.success || !opens(() => decryptor?.open(learnerId, e.eventId, blob.data))) unreadable.add(learnerId)
+      }
+    }
+  } finally {
+    keys?.close()
+  }
+  onProgress?.(events)
+  return { sealed, unreadableLearners: unreadable.size }
+}
+
+/** A key wrapped under another pepper throws as it is unwrapped: it does not open either. */
+function opens(open: () => unknown): boolean {
+  try {
+    return open() !== undefined
+  } catch {
+    return false
+  }
+}
+
+/** Why they would not open, in the words a person needs to fix it. */
+export function whyUnreadable(place: KeyPlace): string {
+  const missing = [
+    ...(place.hasKeyStore ? [] : [`no personal-data key store (${place.keysFile})`]),
+    ...(place.hasPepper ? [] : [`no pepper (${place.pepperFile}, or LEDGER_PEPPER)`]),
+  ]
+  if (missing.length > 0) return `this data directory has ${missing.join(' and ')}`
+  return `the key store ${place.keysFile} and the pepper here are not those of the exported ledger`
+}
