@@ -8,10 +8,12 @@ import {
 import { operatorExists } from '../../projections/operators'
 import {
   decideCohort, decideLearner, decideOperator, decideProgramme,
-  foldCohort, foldLearner, foldOperator, foldProgramme,
+  foldCohort, foldLearner, foldOperator, foldProgramme, learnerEventsOf,
+  type LearnerEventDraft, type RecordLearnerEvents,
 } from '../domain'
 import type { DecidedEvent } from '../domain/types'
 import { badRequest, WrongExpectedRevision } from '../errors'
+import { normalEventId } from '../store/resend'
 import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
 import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './types'
 import { createDryRun, decideDryRun } from './import/dry-run'
@@ -19,8 +21,10 @@ import { KeyedLocks } from './locks'
 import { createRowBatches, learnerContext } from './row-batches'
 import type { ProjectionRunner } from './runner'
 import { openDecided, type PersonalData } from '../privacy/personal-data'
+import { judgeClearResend } from './resend'
 
 const MAX_ATTEMPTS = 5
+const CROSS_STREAM_TYPES: ReadonlySet<string> = new Set(['ApplicationSubmitted', 'LearnerEnrolled', 'LearnerWithdrew', 'TrainingCompleted'])
 export const MAX_BATCH = 100
 
 export interface CommandDeps {
@@ -34,11 +38,20 @@ export interface CommandDeps {
 
 interface StreamWrite {
   streamId: string
+  actor: Actor
+  correlationId: string
   /** Cross-stream keys (cohort, person) whose rules this write relies on. */
   lockKeys: string[]
-  proposed: ProposedEvent[]
-  /** Throws the broken rule; receives the stream's history, oldest first. */
-  decide(history: DecidedEvent[]): void
+  /**
+   * The decision reads facts of other streams from the projections (an operator's registration,
+   * a cohort's seats, a person's records): they must hold the log's head first. Other commands
+   * decide on their own stream alone and need not wait.
+   */
+  crossStream: boolean
+  /** The events the command asks for, in clear: a re-send is judged against them before any decision. */
+  candidates: DecidedEvent[]
+  /** The decider, given the stream's history (sealed data opened): the events to record, in clear. */
+  decide(history: DecidedEvent[]): DecidedEvent[]
   /** The client's expected revision; without it the handler retries on a conflict. */
   expectedRevision?: number
   /** Decide only: answer what the append would, write nothing. */
@@ -53,23 +66,20 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
 
 // With its author: who may retract an event depends on who recorded it.
 const toDecided = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
-const toDecidedProposed = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.actor })
 
-function proposal(actor: Actor, type: string, data: Record<string, unknown>, eventId: string | undefined, correlationId: string): ProposedEvent {
-  return { eventId: eventId ?? randomUUID(), type, schemaVersion: CURRENT_SCHEMA_VERSION, data, actor, correlationId }
-}
+/** An eventId for a command: the client's, in lower case (a UUID is the same id in either case), or a new one. */
+const eventIdOf = (eventId: string | undefined): string => normalEventId(eventId ?? randomUUID())
 
 /**
- * A learner's inputs as the events to store, checked against their input schemas (a 400 names
- * the first bad one), with the cross-stream lock keys their rules rely on (the cohort of an
- * enrolment, the person of an application). The national id is keyed here and never goes further;
- * with `personalData`, an application's personal attributes are sealed here (its stored form).
+ * A learner's inputs as a RecordLearnerEvents command, checked against their input schemas (a 400
+ * names the first bad one), with the cross-stream lock keys their rules rely on (the cohort of an
+ * enrolment, the person of an application). The national id is keyed here and goes no further.
  */
-export function learnerProposals(
-  deps: Pick<CommandDeps, 'personKey' | 'personalData'>, actor: Actor, learnerId: string, inputs: LearnerEventInput[], correlationId: string,
-): { proposed: ProposedEvent[]; lockKeys: string[] } {
+export function learnerCommand(
+  deps: Pick<CommandDeps, 'personKey'>, learnerId: string, inputs: LearnerEventInput[],
+): { command: RecordLearnerEvents; lockKeys: string[] } {
   const lockKeys: string[] = []
-  const proposed = inputs.map((input, i) => {
+  const events = inputs.map((input, i): LearnerEventDraft => {
     const schema = learnerInputs[input.type as LearnerEventType]
     if (!schema) throw badRequest(`events[${i}].type is not a learner event type`, [{ path: ['events', i, 'type'], message: 'unknown event type' }])
     const parsed = schema.safeParse(input.data)
@@ -77,21 +87,31 @@ export function learnerProposals(
       const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['events', i, 'data', ...issue.path] }))
       throw badRequest(`events[${i}].data is not a valid ${input.type}`, issues)
     }
-    const data: Record<string, unknown> = { learnerId, ...parsed.data }
+    let data = parsed.data as Record<string, unknown>
     if (input.type === 'ApplicationSubmitted') {
-      const { nationalId, ...rest } = parsed.data as { nationalId: string }
+      const { nationalId, ...rest } = data as { nationalId: string }
       const personKey = deps.personKey(nationalId)
-      Object.assign(data, { learnerId, ...rest, personKey })
-      delete data.nationalId
+      data = { ...rest, personKey }
       lockKeys.push(`person:${personKey}`)
     }
-    if (input.type === 'LearnerEnrolled') lockKeys.push(`cohort:${(parsed.data as { cohortId: string }).cohortId}`)
-    const event = proposal(actor, input.type, data, input.eventId, correlationId)
-    // Sealed under its eventId (bound into the ciphertext), so after the id is chosen.
-    if (input.type !== 'ApplicationSubmitted' || deps.personalData === undefined) return event
-    return { ...event, ...deps.personalData.sealApplication(event.eventId, { ...data, learnerId }) }
+    if (input.type === 'LearnerEnrolled') lockKeys.push(`cohort:${(data as { cohortId: string }).cohortId}`)
+    return { eventId: eventIdOf(input.eventId), type: input.type, data }
   })
-  return { proposed, lockKeys }
+  return { command: { type: 'RecordLearnerEvents', learnerId, events }, lockKeys }
+}
+
+/**
+ * The stored form of a decided event: its envelope's fields from the shell (schema version,
+ * author, correlation), and an application's personal attributes sealed under the learner's key,
+ * which is made here, after the decision, so that nothing refused or dry-run leaves a key.
+ */
+export function toStored(
+  personalData: PersonalData | undefined, actor: Actor, correlationId: string, e: DecidedEvent,
+): ProposedEvent {
+  const event: ProposedEvent = { eventId: e.eventId, type: e.type, schemaVersion: CURRENT_SCHEMA_VERSION, data: e.data, actor, correlationId }
+  if (e.type !== 'ApplicationSubmitted' || personalData === undefined) return event
+  // Sealed under its eventId (bound into the ciphertext).
+  return { ...event, ...personalData.sealApplication(e.eventId, e.data as Record<string, unknown> & { learnerId: string }) }
 }
 
 /**
@@ -103,27 +123,37 @@ export function createCommands(deps: CommandDeps): Commands {
   const { store, runner } = deps
   const locks = new KeyedLocks()
 
+  const open = openDecided(deps.personalData?.decryptor)
+
+  /**
+   * The one write pipeline: read the stream (after the projections reach the head, when the
+   * decision reads other streams), judge re-sends in clear, decide on clear data, seal, append
+   * with the exact expected revision, retry on a conflict, and return once the projections hold
+   * the new events (so the next command and any read see them).
+   */
   async function write(w: StreamWrite): Promise<AppendResult> {
     return locks.withLocks([w.streamId, ...w.lockKeys], async () => {
       for (let attempt = 1; ; attempt++) {
-        // Cross-stream facts come from the projections: they must hold the whole log first.
-        await runner.require(await store.headPosition())
+        if (w.crossStream) await runner.require(await store.headPosition())
         const stored = await store.readStream(w.streamId)
-        if (w.dryRun) return decideDryRun(w.dryRun, w.streamId, stored, w.proposed, w.expectedRevision, w.decide)
-        const current = stored.length - 1
-        const recorded = new Set(stored.map((e) => e.eventId))
-        const resend = w.proposed.some((p) => recorded.has(p.eventId))
-        if (!resend) {
-          if (w.expectedRevision !== undefined && w.expectedRevision !== current) {
-            throw new WrongExpectedRevision(w.streamId, w.expectedRevision, current)
-          }
-          w.decide(stored.map(toDecided))
+        const history = stored.map((e) => open(toDecided(e)))
+        if (w.dryRun) return decideDryRun(w.dryRun, w.streamId, stored, history, w.candidates, w.expectedRevision, w.decide)
+        const byId = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
+        const original = judgeClearResend(w.streamId, w.candidates, (id) => byId.get(id))
+        if (original !== undefined) {
+          await runner.require(original.position)
+          return original
         }
+        const current = stored.length - 1
+        if (w.expectedRevision !== undefined && w.expectedRevision !== current) {
+          throw new WrongExpectedRevision(w.streamId, w.expectedRevision, current)
+        }
+        const proposed = w.decide(history).map((e) => toStored(deps.personalData, w.actor, w.correlationId, e))
         try {
           // Keys made to seal these events are durable before the events are.
           await deps.personalData?.keys.persist()
-          // A re-send goes to the store too: it answers the original result or 409 duplicate-event-id.
-          const result = await store.append(w.streamId, current, w.proposed)
+          // Ids recorded in other streams are the store's to find: 409 duplicate-event-id.
+          const result = await store.append(w.streamId, current, proposed)
           await runner.require(result.position)
           return result
         } catch (error) {
@@ -137,14 +167,23 @@ export function createCommands(deps: CommandDeps): Commands {
   const correlation = (options?: { correlationId?: string }) => options?.correlationId ?? randomUUID()
 
   const appendLearnerRows = createRowBatches({
-    store, runner, locks,
-    open: openDecided(deps.personalData?.decryptor),
+    store, runner, locks, open,
     beforeAppend: async () => { await deps.personalData?.keys.persist() },
-    propose: (actor, row, correlationId) => {
+    command: (row) => {
       parse(Id, row.learnerId, 'learnerId')
-      return learnerProposals(deps, actor, row.learnerId, [row], correlationId)
+      return learnerCommand(deps, row.learnerId, [row])
     },
+    toStored: (actor, correlationId, e) => toStored(deps.personalData, actor, correlationId, e),
     appendOne: (actor, row, correlationId) => commands.appendLearnerEvents(actor, row.learnerId, [row], { correlationId }),
+  })
+
+  /** A write of one event, decided on its own stream alone. */
+  const single = (
+    actor: Actor, options: CommandOptions | undefined, streamId: string, candidate: DecidedEvent,
+    decide: (history: DecidedEvent[]) => DecidedEvent[], extra: { lockKeys?: string[]; crossStream?: boolean } = {},
+  ) => write({
+    streamId, actor, correlationId: correlation(options), lockKeys: extra.lockKeys ?? [], crossStream: extra.crossStream ?? false,
+    candidates: [candidate], decide,
   })
 
   const commands: Commands = {
@@ -153,85 +192,64 @@ export function createCommands(deps: CommandDeps): Commands {
 
     async registerOperator(actor, input, options?: CommandOptions) {
       const data = parse(operatorEvents.OperatorRegistered, input, 'operator')
-      const event = proposal(actor, 'OperatorRegistered', data, options?.eventId, correlation(options))
-      return write({
-        streamId: toOperatorStreamId(data.operatorId),
-        lockKeys: [],
-        proposed: [event],
-        decide: (history) => { decideOperator(foldOperator(history), toDecidedProposed(event), { actor }) },
-      })
+      const command = { type: 'RegisterOperator', eventId: eventIdOf(options?.eventId), data } as const
+      return single(actor, options, toOperatorStreamId(data.operatorId), { eventId: command.eventId, type: 'OperatorRegistered', data },
+        (history) => decideOperator(command, foldOperator(history), { actor }))
     },
 
     async openCohort(actor, input, options) {
       const data = parse(cohortEvents.CohortOpened, input, 'cohort')
-      const event = proposal(actor, 'CohortOpened', data, options?.eventId, correlation(options))
-      return write({
-        streamId: toCohortStreamId(data.cohortId),
-        lockKeys: [],
-        proposed: [event],
-        decide: (history) => {
-          decideCohort(foldCohort(history), toDecidedProposed(event), { actor, operatorExists: (id) => operatorExists(runner.state, id) })
-        },
-      })
+      const command = { type: 'OpenCohort', eventId: eventIdOf(options?.eventId), data } as const
+      return single(actor, options, toCohortStreamId(data.cohortId), { eventId: command.eventId, type: 'CohortOpened', data },
+        (history) => decideCohort(command, foldCohort(history), { actor, operatorExists: (id) => operatorExists(runner.state, id) }),
+        { crossStream: true })
     },
 
     async closeCohort(actor, cohortId, input, options) {
       parse(Id, cohortId, 'cohortId')
-      const data = parse(cohortEvents.CohortClosed.omit({ cohortId: true }).strict(), input, 'body')
-      const event = proposal(actor, 'CohortClosed', { cohortId, ...data }, options?.eventId, correlation(options))
-      return write({
-        streamId: toCohortStreamId(cohortId),
-        lockKeys: [`cohort:${cohortId}`],
-        proposed: [event],
-        decide: (history) => {
-          decideCohort(foldCohort(history), toDecidedProposed(event), { actor, operatorExists: (id) => operatorExists(runner.state, id) })
-        },
-      })
+      const { closedOn } = parse(cohortEvents.CohortClosed.omit({ cohortId: true }).strict(), input, 'body')
+      const command = { type: 'CloseCohort', eventId: eventIdOf(options?.eventId), cohortId, closedOn } as const
+      return single(actor, options, toCohortStreamId(cohortId), { eventId: command.eventId, type: 'CohortClosed', data: { cohortId, closedOn } },
+        (history) => decideCohort(command, foldCohort(history), { actor, operatorExists: (id) => operatorExists(runner.state, id) }),
+        { lockKeys: [`cohort:${cohortId}`] })
     },
 
     async setProgrammeTarget(actor, input, options) {
       const data = parse(programmeEvents.ProgrammeTargetSet, input, 'target')
-      const event = proposal(actor, 'ProgrammeTargetSet', data, options?.eventId, correlation(options))
-      return write({
-        streamId: PROGRAMME_STREAM,
-        lockKeys: [],
-        proposed: [event],
-        decide: (history) => { decideProgramme(foldProgramme(history), toDecidedProposed(event), { actor }) },
-      })
+      const command = { type: 'SetProgrammeTarget', eventId: eventIdOf(options?.eventId), data } as const
+      return single(actor, options, PROGRAMME_STREAM, { eventId: command.eventId, type: 'ProgrammeTargetSet', data },
+        (history) => decideProgramme(command, foldProgramme(history), { actor }))
     },
 
     async publishReport(actor, input, options) {
       const data = parse(programmeEvents.ReportPublished, input, 'report')
-      const event = proposal(actor, 'ReportPublished', data, options?.eventId, correlation(options))
-      return write({
-        streamId: PROGRAMME_STREAM,
-        lockKeys: [],
-        proposed: [event],
-        decide: (history) => { decideProgramme(foldProgramme(history), toDecidedProposed(event), { actor }) },
-      })
+      const command = { type: 'PublishReport', eventId: eventIdOf(options?.eventId), data } as const
+      return single(actor, options, PROGRAMME_STREAM, { eventId: command.eventId, type: 'ReportPublished', data },
+        (history) => decideProgramme(command, foldProgramme(history), { actor }))
     },
 
     async appendLearnerEvents(actor, learnerId, inputs: LearnerEventInput[], options) {
       parse(Id, learnerId, 'learnerId')
       if (inputs.length === 0) throw badRequest('a batch holds at least one event')
       if (inputs.length > MAX_BATCH) throw badRequest(`a batch holds at most ${MAX_BATCH} events`)
-      const correlationId = correlation(options)
-      const { proposed, lockKeys } = learnerProposals(deps, actor, learnerId, inputs, correlationId)
-      const ids = new Set(proposed.map((p) => p.eventId))
-      if (ids.size !== proposed.length) throw badRequest('a batch names the same eventId twice')
+      const { command, lockKeys } = learnerCommand(deps, learnerId, inputs)
+      const ids = new Set(command.events.map((e) => e.eventId))
+      if (ids.size !== command.events.length) throw badRequest('a batch names the same eventId twice')
       const recordedCtx = learnerContext(runner, actor)
       const ctx = options?.dryRun ? options.dryRun.context(recordedCtx) : recordedCtx
       return write({
         streamId: toLearnerStreamId(learnerId),
+        actor,
+        correlationId: correlation(options),
         lockKeys,
-        proposed,
+        // Applications (operator, person), enrolments (cohort, seats), and withdrawals and
+        // completions (whose cohort decides which operator may write them); a dry run reads the
+        // projections for every row, as the rows before it leave them.
+        crossStream: options?.dryRun !== undefined || command.events.some((e) => CROSS_STREAM_TYPES.has(e.type)),
+        candidates: learnerEventsOf(command),
         expectedRevision: options?.expectedRevision,
         dryRun: options?.dryRun,
-        decide: (history) => {
-          // Deciders read the in-memory form: sealed applications (recorded or proposed) opened.
-          const open = openDecided(deps.personalData?.decryptor)
-          decideLearner(foldLearner(history.map(open)), proposed.map(toDecidedProposed).map(open), ctx)
-        },
+        decide: (history) => decideLearner(command, foldLearner(history), ctx),
       })
     },
   }

@@ -19,13 +19,14 @@ import { toLearnerStreamId, type Actor, type Envelope } from '../../events'
 import { cohortFacts } from '../../projections/cohorts'
 import { personHasActiveRecord } from '../../projections/learners'
 import { operatorExists } from '../../projections/operators'
-import { decideLearner, evolveLearner, foldLearner, type LearnerState } from '../domain'
+import { decideLearner, evolveLearner, foldLearner, type LearnerState, type RecordLearnerEvents } from '../domain'
 import type { DecidedEvent, LearnerContext } from '../domain/types'
-import { DuplicateEventId, LedgerError, StoreUnavailable } from '../errors'
-import { payloadFingerprint } from '../store/hash'
+import { LedgerError, StoreUnavailable } from '../errors'
+import { normalEventId } from '../store/resend'
 import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
 import { createDryRun } from './import/dry-run'
 import type { KeyedLocks } from './locks'
+import { judgeClearResend, type KnownEvent } from './resend'
 import type { ProjectionRunner } from './runner'
 import type { LearnerEventInput } from './types'
 
@@ -41,21 +42,17 @@ export interface RowBatchDeps {
   store: EventStore
   runner: ProjectionRunner
   locks: KeyedLocks
-  /** The row's input as the event to store, with its lock keys (commands.ts learnerProposals). */
-  propose(actor: Actor, row: LearnerRow, correlationId: string): { proposed: ProposedEvent[]; lockKeys: string[] }
-  /**
-   * Brings a stored-form event to the form deciders read (sealed applications opened:
-   * privacy/personal-data.ts openDecided). Re-sends are compared in stored form, as the store does.
-   */
-  open?: (event: DecidedEvent) => DecidedEvent
+  /** The row as a learner command, with its lock keys (commands.ts learnerCommand). */
+  command(row: LearnerRow): { command: RecordLearnerEvents; lockKeys: string[] }
+  /** Brings a stored event to the form deciders read (sealed applications opened). */
+  open(event: DecidedEvent): DecidedEvent
+  /** A decided event's stored form, sealed (commands.ts toStored). */
+  toStored(actor: Actor, correlationId: string, event: DecidedEvent): ProposedEvent
   /** Runs before the batch's appends: makes the keys that sealed its applications durable first. */
   beforeAppend?: () => Promise<void>
   /** The one-command path, for rows whose learner's append the store refused. */
   appendOne(actor: Actor, row: LearnerRow, correlationId: string): Promise<AppendResult>
 }
-
-// With its author: who may retract an event depends on who recorded it.
-const toDecided = (e: ProposedEvent): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.actor })
 
 interface StreamEntry {
   stored: Envelope[]
@@ -63,36 +60,18 @@ interface StreamEntry {
   recordedState: LearnerState
   /** After the recorded events and the rows of this batch accepted so far. */
   state: LearnerState
-  /** Events recorded or accepted in this batch, by eventId: a row naming one is a re-send. */
-  seen: Map<string, Seen>
+  /** Events recorded or accepted in this batch, in clear, by eventId: a row naming one is a re-send. */
+  seen: Map<string, KnownEvent>
 }
-
-/** What a re-send is compared with and answered from (position 0: accepted in this batch, filled in later). */
-interface Seen {
-  eventId: string
-  type: string
-  data: Record<string, unknown>
-  streamRevision: number
-  position: number
-}
-
-/** As the store answers a re-send of one event: the original result, or 409 when type or data differ. */
-function resend(streamId: string, earlier: Seen, event: ProposedEvent): AppendResult {
-  if (payloadFingerprint(streamId, earlier.type, earlier.data) !== payloadFingerprint(streamId, event.type, event.data)) {
-    throw new DuplicateEventId(`eventId ${event.eventId} is already recorded with another type or data`, event.eventId)
-  }
-  const events = [{ eventId: event.eventId, type: earlier.type, streamRevision: earlier.streamRevision, position: earlier.position }]
-  return { streamId, streamRevision: earlier.streamRevision, position: earlier.position, events, duplicate: true }
-}
-
-const toDecidedStored = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
 
 interface Pending {
   streamId: string
-  /** Rows accepted so far, in order, with their events. */
+  /** Rows accepted so far, in order, each with its stored (sealed) event. */
   rows: Array<{ index: number; event: ProposedEvent }>
   expectedRevision: number
 }
+
+const toDecidedStored = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
 
 /** The cross-stream facts a learner decision reads, from the projections (which hold the log's head). */
 export function learnerContext(runner: ProjectionRunner, actor: Actor): LearnerContext {
@@ -105,14 +84,13 @@ export function learnerContext(runner: ProjectionRunner, actor: Actor): LearnerC
 }
 
 export function createRowBatches(deps: RowBatchDeps) {
-  const { store, runner, locks } = deps
-  const open = deps.open ?? ((event: DecidedEvent) => event)
+  const { store, runner, locks, open } = deps
 
   return async function appendLearnerRows(actor: Actor, rows: LearnerRow[], correlationId: string): Promise<RowOutcome[]> {
     const outcomes: Array<RowOutcome | undefined> = new Array(rows.length)
-    const proposals = rows.map((row, index) => {
+    const commands = rows.map((row, index) => {
       try {
-        return deps.propose(actor, row, correlationId)
+        return deps.command(row)
       } catch (error) {
         if (!(error instanceof LedgerError)) throw error
         outcomes[index] = error
@@ -120,10 +98,10 @@ export function createRowBatches(deps: RowBatchDeps) {
       }
     })
     const keys = new Set<string>()
-    proposals.forEach((p, i) => {
-      if (p === undefined) return
+    commands.forEach((c, i) => {
+      if (c === undefined) return
       keys.add(toLearnerStreamId(rows[i].learnerId))
-      for (const key of p.lockKeys) keys.add(key)
+      for (const key of c.lockKeys) keys.add(key)
     })
 
     const refused: number[] = []
@@ -136,32 +114,34 @@ export function createRowBatches(deps: RowBatchDeps) {
       const pending = new Map<string, Pending>()
 
       for (let index = 0; index < rows.length; index++) {
-        const proposal = proposals[index]
-        if (proposal === undefined) continue
+        const command = commands[index]?.command
+        if (command === undefined) continue
         const streamId = toLearnerStreamId(rows[index].learnerId)
         let entry = streams.get(streamId)
         if (entry === undefined) {
           const stored = await store.readStream(streamId)
-          const state = foldLearner(stored.map((e) => open(toDecidedStored(e))))
-          entry = { stored, recordedState: state, state, seen: new Map(stored.map((e) => [e.eventId, e])) }
+          const history = stored.map((e) => open(toDecidedStored(e)))
+          const state = foldLearner(history)
+          const seen = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
+          entry = { stored, recordedState: state, state, seen }
           streams.set(streamId, entry)
         }
-        const event = proposal.proposed[0]
+        const { seen } = entry
         try {
-          const earlier = entry.seen.get(event.eventId)
-          if (earlier !== undefined) {
-            outcomes[index] = resend(streamId, earlier, event)
+          const [candidate] = command.events.map((e) => ({ eventId: e.eventId, type: e.type, data: { learnerId: command.learnerId, ...e.data } }))
+          const original = judgeClearResend(streamId, [candidate], (id) => seen.get(id))
+          if (original !== undefined) {
+            outcomes[index] = original
             continue
           }
-          const decided = toDecided(event)
-          const opened = open(decided)
-          decideLearner(entry.state, [opened], ctx)
-          entry.state = evolveLearner(entry.state, opened)
+          const [decided] = decideLearner(command, entry.state, ctx)
+          entry.state = evolveLearner(entry.state, decided)
           const { recordedState } = entry
           scratch.recordState(streamId, () => recordedState, entry.state, [decided])
-          entry.seen.set(event.eventId, { ...decided, position: 0, streamRevision: -1 })
+          seen.set(decided.eventId, { event: decided, position: 0, streamRevision: -1 })
           const write = pending.get(streamId) ?? { streamId, rows: [], expectedRevision: entry.stored.length - 1 }
-          write.rows.push({ index, event })
+          // Sealed once accepted: a refused row leaves no key behind.
+          write.rows.push({ index, event: deps.toStored(actor, correlationId, decided) })
           pending.set(streamId, write)
         } catch (error) {
           if (!(error instanceof LedgerError)) throw error

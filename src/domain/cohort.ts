@@ -3,7 +3,8 @@
  * cohort that does not exist and one run by another operator answer the same 403.
  */
 import type { Actor, CohortEvent, CohortOpened } from '../../events'
-import { badRequest, forbidden, RuleViolation } from '../errors'
+import { forbidden, RuleViolation } from '../errors'
+import type { CohortCommand } from './commands'
 import type { DecidedEvent } from './types'
 
 export interface CohortState {
@@ -44,9 +45,9 @@ export function foldCohort(events: readonly DecidedEvent[]): CohortState {
 
 const NOT_YOUR_COHORT = 'an operator key writes only cohorts it runs'
 
-export function decideCohort(state: CohortState, proposed: DecidedEvent, ctx: CohortContext): DecidedEvent[] {
-  const e = asCohortEvent(proposed)
-  if (e === undefined) throw badRequest(`${proposed.type} is not a cohort event`)
+/** OpenCohort -> [CohortOpened]; CloseCohort -> [CohortClosed]. */
+export function decideCohort(command: CohortCommand, state: CohortState, ctx: CohortContext): DecidedEvent[] {
+  const e = eventOf(command)
   authorize(state, e, ctx.actor)
   switch (e.type) {
     case 'CohortOpened': {
@@ -58,7 +59,7 @@ export function decideCohort(state: CohortState, proposed: DecidedEvent, ctx: Co
       if (d.endDate < d.startDate) {
         throw new RuleViolation('end-before-start', `cohort ${d.cohortId} cannot end on ${d.endDate}, before it starts on ${d.startDate}`)
       }
-      return [proposed]
+      return [e as DecidedEvent]
     }
     case 'CohortClosed': {
       const d = e.data
@@ -66,10 +67,24 @@ export function decideCohort(state: CohortState, proposed: DecidedEvent, ctx: Co
       if (state.closedOn !== undefined) {
         throw new RuleViolation('cohort-already-closed', `cohort ${d.cohortId} was already closed on ${state.closedOn}`)
       }
-      return [proposed]
+      return [e as DecidedEvent]
     }
     default: {
       const _exhaustive: never = e
+      return _exhaustive
+    }
+  }
+}
+
+/** The event a cohort command asks for. */
+function eventOf(command: CohortCommand): RecordedCohortEvent {
+  switch (command.type) {
+    case 'OpenCohort':
+      return { eventId: command.eventId, type: 'CohortOpened', data: { ...command.data } }
+    case 'CloseCohort':
+      return { eventId: command.eventId, type: 'CohortClosed', data: { cohortId: command.cohortId, closedOn: command.closedOn } }
+    default: {
+      const _exhaustive: never = command
       return _exhaustive
     }
   }

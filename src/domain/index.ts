@@ -5,6 +5,7 @@
  * (LedgerError: 403 forbidden, 409 RuleViolation, 400 for an event of another stream).
  */
 export * from './types'
+export * from './commands'
 export * from './learner'
 export * from './cohort'
 export * from './operator'

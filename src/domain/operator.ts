@@ -1,6 +1,7 @@
 /** The operator decider: only an admin registers an operator, once. */
 import type { Actor, OperatorRegistered } from '../../events'
-import { badRequest, forbidden, RuleViolation } from '../errors'
+import { forbidden, RuleViolation } from '../errors'
+import type { RegisterOperator } from './commands'
 import type { DecidedEvent } from './types'
 
 export interface OperatorState {
@@ -25,10 +26,10 @@ export function foldOperator(events: readonly DecidedEvent[]): OperatorState {
   return events.reduce(evolveOperator, initialOperatorState())
 }
 
-export function decideOperator(state: OperatorState, proposed: DecidedEvent, ctx: OperatorContext): DecidedEvent[] {
-  if (proposed.type !== 'OperatorRegistered') throw badRequest(`${proposed.type} is not an operator event`)
+/** RegisterOperator -> [OperatorRegistered]. */
+export function decideOperator(command: RegisterOperator, state: OperatorState, ctx: OperatorContext): DecidedEvent[] {
   if (ctx.actor.role !== 'admin') throw forbidden('only an admin registers operators')
-  const d = proposed.data as OperatorRegistered
+  const d = command.data
   if (state.registered) throw new RuleViolation('operator-exists', `operator ${d.operatorId} is already registered`)
-  return [proposed]
+  return [{ eventId: command.eventId, type: 'OperatorRegistered', data: { ...d } }]
 }

@@ -3,7 +3,8 @@
  * (admin or auditor; a reportId names one report forever, so a published report never changes).
  */
 import type { Actor, ProgrammeEvent, ProgrammeTargetSet } from '../../events'
-import { badRequest, forbidden, RuleViolation } from '../errors'
+import { forbidden, RuleViolation } from '../errors'
+import type { ProgrammeCommand } from './commands'
 import type { DecidedEvent } from './types'
 
 export interface ProgrammeState {
@@ -41,22 +42,23 @@ export function foldProgramme(events: readonly DecidedEvent[]): ProgrammeState {
   return events.reduce(evolveProgramme, initialProgrammeState())
 }
 
-export function decideProgramme(state: ProgrammeState, proposed: DecidedEvent, ctx: ProgrammeContext): DecidedEvent[] {
-  const e = asProgrammeEvent(proposed)
-  if (e === undefined) throw badRequest(`${proposed.type} is not a programme event`)
+/** SetProgrammeTarget -> [ProgrammeTargetSet]; PublishReport -> [ReportPublished]. */
+export function decideProgramme(command: ProgrammeCommand, state: ProgrammeState, ctx: ProgrammeContext): DecidedEvent[] {
   const role = ctx.actor.role
-  switch (e.type) {
-    case 'ProgrammeTargetSet':
+  switch (command.type) {
+    case 'SetProgrammeTarget':
       if (role !== 'admin') throw forbidden('only an admin sets the programme target')
-      return [proposed]
-    case 'ReportPublished':
+      return [{ eventId: command.eventId, type: 'ProgrammeTargetSet', data: { ...command.data } }]
+    case 'PublishReport': {
       if (role !== 'admin' && role !== 'auditor') throw forbidden('only an admin or an auditor publishes reports')
-      if (state.reportIds.has(e.data.reportId)) {
-        throw new RuleViolation('report-exists', `report ${e.data.reportId} is already published; a published report never changes`)
+      const d = command.data
+      if (state.reportIds.has(d.reportId)) {
+        throw new RuleViolation('report-exists', `report ${d.reportId} is already published; a published report never changes`)
       }
-      return [proposed]
+      return [{ eventId: command.eventId, type: 'ReportPublished', data: { ...d } }]
+    }
     default: {
-      const _exhaustive: never = e
+      const _exhaustive: never = command
       return _exhaustive
     }
   }

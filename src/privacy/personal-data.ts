@@ -1,6 +1,6 @@
 /**
  * The ledger's personal-data codec: seals an application's attributes under its learner's key
- * (commands), and opens them for the upcaster (events/personal.ts) in every fold: the live
+ * (the write pipeline, after the decision), and opens them for the upcaster (events/personal.ts) in every fold: the live
  * projections, audit replays, snapshots, the deciders' histories and import dry runs.
  */
 import {
@@ -21,25 +21,13 @@ export interface PersonalData {
   sealApplication(eventId: string, data: Record<string, unknown> & { learnerId: string }): { schemaVersion: number; data: Record<string, unknown> }
 }
 
-/**
- * Applications sealed by this process lately, with their attributes: the command path opens what
- * it has just sealed (to decide on it), and the projections open it again once the store hands the
- * event back. Remembered for that short while rather than decrypted twice more; an entry answers
- * only for the very same ciphertext, and only while the learner's key exists.
- */
-const RECENT = 4096
-
 export function personalData(keys: PersonalKeyStore): PersonalData {
-  const recent = new Map<string, { ciphertext: string; attributes: PersonalAttributes }>()
   return {
     keys,
     decryptor: {
       open(learnerId, eventId, sealed) {
         const key = keys.get(learnerId)
-        if (key === undefined) return undefined
-        const known = recent.get(`${learnerId}\0${eventId}`)
-        if (known !== undefined && known.ciphertext === sealed.ciphertext) return { ...known.attributes }
-        return openAttributes(key, learnerId, eventId, sealed)
+        return key === undefined ? undefined : openAttributes(key, learnerId, eventId, sealed)
       },
     },
     sealApplication(eventId, data) {
@@ -51,8 +39,6 @@ export function personalData(keys: PersonalKeyStore): PersonalData {
       }
       const key = keys.getOrCreate(data.learnerId)
       const personal = sealAttributes(key, data.learnerId, eventId, attributes as PersonalAttributes)
-      recent.set(`${data.learnerId}\0${eventId}`, { ciphertext: personal.ciphertext, attributes: { ...attributes } as PersonalAttributes })
-      if (recent.size > RECENT) recent.delete(recent.keys().next().value as string)
       return { schemaVersion: APPLICATION_SEALED_VERSION, data: { ...clear, personal } }
     },
   }

@@ -5,7 +5,10 @@
 import type {} from 'tap' // declares the global `tap` namespace of types
 import type { Actor } from '../../events'
 import type { CohortFacts, DecidedEvent, LearnerContext } from '../../src/domain/types'
-import { decideLearner, foldLearner } from '../../src/domain'
+import {
+  decideLearner, foldLearner,
+  type CohortCommand, type ProgrammeCommand, type RecordLearnerEvents, type RegisterOperator,
+} from '../../src/domain'
 import { LedgerError } from '../../src/errors'
 
 export const LEARNER = 'L1'
@@ -99,9 +102,30 @@ export function ctx(o: CtxOptions = {}): LearnerContext {
   }
 }
 
-/** The decision of `proposed` on the stream holding `given`, deferred so a test can expect a throw. */
+/**
+ * The commands that ask for these events: what a caller sends (a learner's events without their
+ * learnerId, which the command names once). A decider that accepts answers with the events.
+ */
+export const command = {
+  learner: (events: DecidedEvent[], learnerId = LEARNER): RecordLearnerEvents => ({
+    type: 'RecordLearnerEvents',
+    learnerId,
+    events: events.map(({ eventId, type, data: { learnerId: _, ...data } }) => ({ eventId, type, data })),
+  }),
+  operator: (e: DecidedEvent): RegisterOperator => ({ type: 'RegisterOperator', eventId: e.eventId, data: e.data as RegisterOperator['data'] }),
+  cohort: (e: DecidedEvent): CohortCommand => {
+    if (e.type === 'CohortOpened') return { type: 'OpenCohort', eventId: e.eventId, data: e.data as Extract<CohortCommand, { type: 'OpenCohort' }>['data'] }
+    const d = e.data as { cohortId: string; closedOn: string }
+    return { type: 'CloseCohort', eventId: e.eventId, cohortId: d.cohortId, closedOn: d.closedOn }
+  },
+  programme: (e: DecidedEvent): ProgrammeCommand => e.type === 'ProgrammeTargetSet'
+    ? { type: 'SetProgrammeTarget', eventId: e.eventId, data: e.data as Extract<ProgrammeCommand, { type: 'SetProgrammeTarget' }>['data'] }
+    : { type: 'PublishReport', eventId: e.eventId, data: e.data as Extract<ProgrammeCommand, { type: 'PublishReport' }>['data'] },
+}
+
+/** The decision of the command asking for `proposed` on the stream holding `given`, deferred so a test can expect a throw. */
 export const when = (given: DecidedEvent[], proposed: DecidedEvent[], c: LearnerContext = ctx()) =>
-  () => decideLearner(foldLearner(given), proposed, c)
+  () => decideLearner(command.learner(proposed), foldLearner(given), c)
 
 /** The error `act` throws; fails the test if it does not throw a LedgerError. */
 export function caught(act: () => unknown): LedgerError {
@@ -132,7 +156,7 @@ export function thenForbidden(t: Assert, act: () => unknown): LedgerError {
   return err
 }
 
-/** Then: the decision accepts and returns exactly the proposed events. */
+/** Then: the decision accepts, and answers with exactly these events (ids, types, data with the learnerId). */
 export function thenEvents(t: Assert, act: () => unknown, expected: DecidedEvent[]): void {
   t.same(act(), expected, 'decided events')
 }

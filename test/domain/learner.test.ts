@@ -2,7 +2,7 @@ import t from 'tap'
 import { LEARNER_EVENT_TYPES } from '../../events'
 import { decideLearner, foldLearner, learnerStatus } from '../../src/domain'
 import {
-  caught, cohortFacts, COHORT, completedLearner, ctx, enrolledLearner, ev, OTHER_COHORT, OTHER_OP, PERSON,
+  command, caught, cohortFacts, COHORT, completedLearner, ctx, enrolledLearner, ev, OTHER_COHORT, OTHER_OP, PERSON,
   thenEvents, thenRule, when,
 } from './fixtures'
 
@@ -229,7 +229,7 @@ t.test('batches', async (t) => {
   t.test('the state passed in is left untouched by a refused batch', async (t) => {
     const state = foldLearner(enrolledLearner())
     const before = { eventCount: state.eventCount, history: state.history.length, placements: state.placements.size }
-    caught(() => decideLearner(state, [ev.placed('P1'), ev.placementEnded('P9')], ctx()))
+    caught(() => decideLearner(command.learner([ev.placed('P1'), ev.placementEnded('P9')]), state, ctx()))
     t.same({ eventCount: state.eventCount, history: state.history.length, placements: state.placements.size }, before)
   })
   t.test('an event of another stream is a 400', async (t) => {

@@ -12,9 +12,10 @@ import type { Envelope, PersonalDataDecryptor } from '../../../events'
 import { openDecided } from '../../privacy/personal-data'
 import { foldLearner, learnerStatus, type LearnerState } from '../../domain'
 import type { DecidedEvent, LearnerContext } from '../../domain/types'
-import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
-import { payloadFingerprint } from '../../store/hash'
-import type { AppendResult, ProposedEvent } from '../../store/types'
+import { WrongExpectedRevision } from '../../errors'
+import { normalEventId } from '../../store/resend'
+import { judgeClearResend } from '../resend'
+import type { AppendResult } from '../../store/types'
 import type { DryRun } from '../types'
 
 /** What a learner stream contributes to cross-stream rules. */
@@ -113,49 +114,24 @@ export function createDryRun(decryptor?: PersonalDataDecryptor): ScratchLedger {
   return new ScratchLedger(openDecided(decryptor))
 }
 
-// With its author (a stored envelope's or a proposed event's): who may retract an event depends on it.
-const toDecided = (e: Envelope | ProposedEvent): DecidedEvent =>
-  ({ eventId: e.eventId, type: e.type, data: e.data, actor: 'metadata' in e ? e.metadata.actor : e.actor })
-
 /**
- * The dry-run end of the command path's write: what `append` would answer, without appending.
- * `decide` throws the broken rule, as for a real write; re-sends answer as the store would.
+ * The dry-run end of the write pipeline: what `append` would answer, without appending.
+ * `history` is the stream's recorded events as deciders read them (sealed data opened); the dry
+ * run's earlier events follow them. Re-sends answer as the store would; `decide` throws the broken
+ * rule, as for a real write; nothing is sealed, so a dry run leaves no key behind.
  */
 export function decideDryRun(
-  dryRun: DryRun, streamId: string, stored: Envelope[], proposed: ProposedEvent[],
-  expectedRevision: number | undefined, decide: (history: DecidedEvent[]) => void,
+  dryRun: DryRun, streamId: string, stored: Envelope[], history: DecidedEvent[], candidates: DecidedEvent[],
+  expectedRevision: number | undefined, decide: (history: DecidedEvent[]) => DecidedEvent[],
 ): AppendResult {
-  const recorded = stored.map(toDecided)
-  const history = [...recorded, ...dryRun.pending(streamId)]
-  const original = resent(streamId, stored, history, proposed)
+  const all = [...history, ...dryRun.pending(streamId)]
+  const byId = new Map(all.map((event, revision) => [normalEventId(event.eventId), { event, streamRevision: revision, position: stored[revision]?.position ?? 0 }]))
+  const original = judgeClearResend(streamId, candidates, (id) => byId.get(id))
   if (original !== undefined) return original
-  const current = history.length - 1
+  const current = all.length - 1
   if (expectedRevision !== undefined && expectedRevision !== current) throw new WrongExpectedRevision(streamId, expectedRevision, current)
-  decide(history)
-  dryRun.record(streamId, recorded, proposed.map(toDecided))
-  const events = proposed.map((p, i) => ({ eventId: p.eventId, type: p.type, streamRevision: current + 1 + i, position: 0 }))
-  return { streamId, streamRevision: current + proposed.length, position: 0, events, duplicate: false }
-}
-
-/** As the store: the original result for a whole re-send, DuplicateEventId for any partial or altered one. */
-function resent(streamId: string, stored: Envelope[], history: DecidedEvent[], proposed: ProposedEvent[]): AppendResult | undefined {
-  const at = new Map(history.map((e, revision) => [e.eventId, revision]))
-  const revisions = proposed.map((p) => at.get(p.eventId))
-  const found = revisions.filter((r): r is number => r !== undefined)
-  if (found.length === 0) return undefined
-  proposed.forEach((p, i) => {
-    const r = revisions[i]
-    if (r === undefined) return
-    const was = history[r]
-    if (payloadFingerprint(streamId, was.type, was.data) !== payloadFingerprint(streamId, p.type, p.data)) {
-      throw new DuplicateEventId(`eventId ${p.eventId} is already recorded with another type or data`, p.eventId)
-    }
-  })
-  if (found.length < proposed.length) {
-    throw new DuplicateEventId(`${found.length} of the ${proposed.length} events of this append are already recorded; a batch is recorded whole or not at all`)
-  }
-  if (found.some((r, i) => r !== found[0] + i)) throw new DuplicateEventId('these events are already recorded, but not in this order')
-  const events = found.map((r, i) => ({ eventId: proposed[i].eventId, type: history[r].type, streamRevision: r, position: stored[r]?.position ?? 0 }))
-  const last = events[events.length - 1]
-  return { streamId, streamRevision: last.streamRevision, position: last.position, events, duplicate: true }
+  const decided = decide(all)
+  dryRun.record(streamId, history, decided)
+  const events = decided.map((p, i) => ({ eventId: p.eventId, type: p.type, streamRevision: current + 1 + i, position: 0 }))
+  return { streamId, streamRevision: current + decided.length, position: 0, events, duplicate: false }
 }

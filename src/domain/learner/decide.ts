@@ -1,4 +1,5 @@
 import { badRequest } from '../../errors'
+import type { RecordLearnerEvents } from '../commands'
 import type { DecidedEvent, LearnerContext } from '../types'
 import { authorizeLearnerEvent } from './access'
 import { checkLearnerContext } from './context'
@@ -6,14 +7,14 @@ import { checkLearnerEvent } from './rules'
 import { asLearnerEvent, evolveLearner, type LearnerState, type RecordedLearnerEvent } from './state'
 
 /**
- * Decides a batch of learner events the command handler has built (eventIds set, data in stored
- * form and schema-valid). A batch is atomic: each event is checked against the state evolved by
- * the ones before it, the first broken rule throws, and nothing is written. Authorization runs
- * over the whole batch first, so a key that may not write it gets 403 whatever else is wrong.
- * Recorded events carry their author (`actor`), which decides who may retract them.
- * Returns the proposed events unchanged.
+ * RecordLearnerEvents -> the learner events to record. A batch is atomic: each event is checked
+ * against the state evolved by the ones before it, the first broken rule throws, and nothing is
+ * recorded. Authorization runs over the whole batch first, so a key that may not write it gets
+ * 403 whatever else is wrong. Recorded events carry their author (`actor`), which decides who
+ * may retract them.
  */
-export function decideLearner(state: LearnerState, proposed: DecidedEvent[], ctx: LearnerContext): DecidedEvent[] {
+export function decideLearner(command: RecordLearnerEvents, state: LearnerState, ctx: LearnerContext): DecidedEvent[] {
+  const proposed = learnerEventsOf(command)
   const events = proposed.map(known)
 
   let draft = state
@@ -30,6 +31,14 @@ export function decideLearner(state: LearnerState, proposed: DecidedEvent[], ctx
     draft = evolveLearner(draft, event)
   }
   return proposed
+}
+
+/**
+ * The events a RecordLearnerEvents asks for, each with the command's learnerId: what the stream
+ * would hold if the decision accepts it (the shell also judges re-sends against these).
+ */
+export function learnerEventsOf(command: RecordLearnerEvents): DecidedEvent[] {
+  return command.events.map((e) => ({ eventId: e.eventId, type: e.type, data: { learnerId: command.learnerId, ...e.data } }))
 }
 
 function known(event: DecidedEvent): RecordedLearnerEvent {

@@ -18,4 +18,4 @@ export {
   type FollowUpState,
 } from './state'
 export { checkLearnerEvent } from './rules'
-export { decideLearner } from './decide'
+export { decideLearner, learnerEventsOf } from './decide'

@@ -51,6 +51,10 @@ export function checkLearnerEvent(state: LearnerState, event: RecordedLearnerEve
 }
 
 function checkApplication(state: LearnerState): void {
+  // An erased learnerId never takes personal data again, not even a new application.
+  if ([...state.recorded.values()].includes('PersonalDataErased')) {
+    throw new RuleViolation('personal-data-erased', "this learner's personal data was erased; nothing personal can be recorded for this learnerId again")
+  }
   if (state.eventCount > 0 || state.application) {
     throw new RuleViolation('learner-exists', 'this learnerId already holds a learner record; an application can only open a new one')
   }

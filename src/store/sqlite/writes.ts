@@ -1,10 +1,11 @@
 import { GENESIS_HASH, type Envelope, type Metadata } from '../../../events'
 import { DuplicateEventId, LedgerError, WrongExpectedRevision } from '../../errors'
+import { judgeResend, normalEventId, type RecordedRef } from '../resend'
 import type Database from 'better-sqlite3'
 import { canonicalData, eventHash, nextRecordedAt, payloadFingerprint } from '../hash'
 import type { AppendResult, ProposedEvent } from '../types'
 import type { AppendRequest, Outcome } from './group-commit'
-import type { RecordedRow, Statements } from './statements'
+import type { Statements } from './statements'
 
 type Appended = AppendResult['events'][number]
 
@@ -32,12 +33,14 @@ export function batchAppender(
 
 /** The whole body of one append; the caller runs it inside a transaction or savepoint. */
 export function appendInTransaction(
-  st: Statements, now: () => Date, streamId: string, expectedRevision: number, events: ProposedEvent[],
+  st: Statements, now: () => Date, streamId: string, expectedRevision: number, proposed: ProposedEvent[],
 ): AppendResult {
+  // EventIds are stored in lower case (resend.ts): a UUID is the same id in either case.
+  const events = proposed.map((e) => ({ ...e, eventId: normalEventId(e.eventId) }))
   // The canonical data serves both the fingerprint and the hash: computed once per event.
   const canonical = events.map((e) => canonicalData(e.data))
   const fingerprints = events.map((e, i) => payloadFingerprint(streamId, e.type, e.data, canonical[i]))
-  const original = findRecorded(st, streamId, events, fingerprints)
+  const original = judgeResend(streamId, events, (id) => recordedRef(st, id), fingerprints)
   if (original !== undefined) return original
 
   const head = st.streamHead.get(streamId)
@@ -69,44 +72,10 @@ export function appendInTransaction(
   return resultOf(streamId, appended, false)
 }
 
-/**
- * The original result when the whole batch is already recorded as sent; undefined when none of
- * it is; DuplicateEventId for any other reuse. Names of other streams never appear in messages:
- * they may belong to another operator.
- */
-function findRecorded(
-  st: Statements, streamId: string, events: ProposedEvent[], fingerprints: string[],
-): AppendResult | undefined {
-  const ids = new Set<string>()
-  for (const e of events) {
-    if (ids.has(e.eventId)) throw new DuplicateEventId(`eventId ${e.eventId} appears twice in one append`, e.eventId)
-    ids.add(e.eventId)
-  }
-  const recorded = events.map((e) => st.recordedById.get(e.eventId))
-  const found = recorded.filter((r): r is RecordedRow => r !== undefined)
-  if (found.length === 0) return undefined
-
-  recorded.forEach((r, i) => {
-    const id = events[i].eventId
-    if (r === undefined) return
-    if (r.stream_id !== streamId) throw new DuplicateEventId(`eventId ${id} is already recorded in another stream`, id)
-    if (r.fingerprint !== fingerprints[i]) throw new DuplicateEventId(`eventId ${id} is already recorded with another type or data`, id)
-  })
-  if (found.length < events.length) {
-    const id = events[recorded.findIndex((r) => r !== undefined)].eventId
-    throw new DuplicateEventId(
-      `${found.length} of the ${events.length} events of this append are already recorded (eventId ${id}); a batch is recorded whole or not at all`, id)
-  }
-  found.forEach((r, i) => {
-    if (r.stream_revision !== found[0].stream_revision + i) {
-      const id = events[i].eventId
-      throw new DuplicateEventId(`eventId ${id} is already recorded, but not in this batch's order`, id)
-    }
-  })
-  const original = found.map((r, i): Appended => ({
-    eventId: events[i].eventId, type: r.type, streamRevision: r.stream_revision, position: r.position,
-  }))
-  return resultOf(streamId, original, true)
+/** A recorded eventId as the shared re-send rule reads it (resend.ts). */
+function recordedRef(st: Statements, eventId: string): RecordedRef | undefined {
+  const r = st.recordedById.get(eventId)
+  return r && { eventId, streamId: r.stream_id, type: r.type, fingerprint: r.fingerprint, streamRevision: r.stream_revision, position: r.position }
 }
 
 function resultOf(streamId: string, events: Appended[], duplicate: boolean): AppendResult {
