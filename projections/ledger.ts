@@ -2,15 +2,20 @@
  * The one read-model state: every read model (learners, cohorts, operators, programme,
  * indicators) is a query over it. It is built by folding the log with `evolveLedger`.
  *
- * Per learner it keeps a list of facts, one per lifecycle event, each with the time it was
- * recorded, its business date and, once retracted, the time of the retraction. A retraction marks
- * a fact and never deletes it, so one state answers both time axes: a read "as of business date
- * D, known at T" keeps the facts recorded by T, not retracted by T and dated on or before D
+ * Per learner it keeps a list of facts, one per lifecycle event, each with its known-at moment,
+ * its business date and, once retracted, the known-at moment of the retraction. A retraction
+ * marks a fact and never deletes it, so one state answers both time axes: a read "as of business
+ * date D, known at T" keeps the facts known at T, not retracted by T and dated on or before D
  * (read-point.ts `isVisible`). Figures are then one pass over learners, never over the log.
+ *
+ * An event's known-at moment is the running maximum of recordedAt along the log (read-point.ts
+ * `nextKnownAt`): the fold receives the log in order and carries that maximum in the state
+ * (`knownUntil`), so the live state, a snapshot and a replay all give each event the same one.
  */
 import { ERASED, ERASED_ATTRIBUTES, QUALIFYING_CONTRACTS, type DomainEnvelope, type LearnerEvent } from '../events'
 import { streamTouched } from './changes'
 import { dayNumber, yearOf } from './dates'
+import { nextKnownAt } from './read-point'
 import type { Fact, FactType, LearnerRecord, LedgerState } from './state'
 
 export * from './state'
@@ -24,9 +29,11 @@ const LEARNER_PREFIX = 'learner-'
  *
  * Deterministic and total: it never throws. Events of streams outside the ledger's categories,
  * unknown types, an event re-delivered (a learner event at or below the revision already seen)
- * and learner events before the stream's `ApplicationSubmitted` are ignored.
+ * and learner events before the stream's `ApplicationSubmitted` are ignored; every event still
+ * moves the known-at moment (`knownUntil`) on, since it is a moment of the log, not of a stream.
  */
 export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
+  state.knownUntil = nextKnownAt(state.knownUntil, e.metadata.recordedAt)
   // Live indicator figures recount the learners whose streams were touched (changes.ts).
   streamTouched(state, e.streamId)
   switch (e.type) {
@@ -105,28 +112,28 @@ function evolveLearner(state: LedgerState, e: LearnerEnvelope): void {
   }
   if (rec === undefined || e.streamRevision <= rec.streamRevision) return
   rec.streamRevision = e.streamRevision
-  if (e.metadata.recordedAt > state.learnersRecordedUntil) state.learnersRecordedUntil = e.metadata.recordedAt
+  learnerEventSeen(state, e)
   // Each case names its type as a literal: an interned string, compared by pointer later.
   switch (e.type) {
     case 'ApplicationScreened':
-      return addFact(rec, e, 'ApplicationScreened', e.data.screenedOn, e.data.decision === 'accepted' ? 1 : 0)
+      return addFact(state, rec, e, 'ApplicationScreened', e.data.screenedOn, e.data.decision === 'accepted' ? 1 : 0)
     case 'LearnerEnrolled':
       indexCohort(state, rec, e.data.cohortId)
-      return addFact(rec, e, 'LearnerEnrolled', e.data.enrolledOn, 0)
+      return addFact(state, rec, e, 'LearnerEnrolled', e.data.enrolledOn, 0)
     case 'LearnerWithdrew':
-      return addFact(rec, e, 'LearnerWithdrew', e.data.withdrewOn, 0)
+      return addFact(state, rec, e, 'LearnerWithdrew', e.data.withdrewOn, 0)
     case 'TrainingCompleted':
-      return addFact(rec, e, 'TrainingCompleted', e.data.completedOn, 0)
+      return addFact(state, rec, e, 'TrainingCompleted', e.data.completedOn, 0)
     case 'PlacementRecorded':
-      return addFact(rec, e, 'PlacementRecorded', e.data.startDate, QUALIFYING_CONTRACTS.has(e.data.contractType) ? 1 : 0)
+      return addFact(state, rec, e, 'PlacementRecorded', e.data.startDate, QUALIFYING_CONTRACTS.has(e.data.contractType) ? 1 : 0)
     case 'PlacementEnded':
-      return addFact(rec, e, 'PlacementEnded', e.data.endDate, 0)
+      return addFact(state, rec, e, 'PlacementEnded', e.data.endDate, 0)
     case 'FollowUpRecorded':
-      return addFact(rec, e, 'FollowUpRecorded', e.data.surveyedOn, e.data.monthsAfterCompletion)
+      return addFact(state, rec, e, 'FollowUpRecorded', e.data.surveyedOn, e.data.monthsAfterCompletion)
     case 'PlacementVerified':
-      return addFact(rec, e, 'PlacementVerified', e.data.verifiedOn, e.data.outcome === 'confirmed' ? 1 : 0)
+      return addFact(state, rec, e, 'PlacementVerified', e.data.verifiedOn, e.data.outcome === 'confirmed' ? 1 : 0)
     case 'EventRetracted':
-      return retract(rec, e.data.retractedEventId, e.metadata.recordedAt)
+      return retract(rec, e.data.retractedEventId, e.metadata.recordedAt, state.knownUntil)
     default: {
       const _: never = e
       return
@@ -134,23 +141,32 @@ function evolveLearner(state: LedgerState, e: LearnerEnvelope): void {
   }
 }
 
-function addFact(rec: LearnerRecord, e: LearnerEnvelope, type: FactType, date: string, code: number): void {
+/** A learner event applied to its record: the moments after which a read sees every fact. */
+function learnerEventSeen(state: LedgerState, e: DomainEnvelope): void {
+  if (e.metadata.recordedAt > state.learnersRecordedUntil) state.learnersRecordedUntil = e.metadata.recordedAt
+  state.learnersKnownUntil = state.knownUntil
+}
+
+function addFact(state: LedgerState, rec: LearnerRecord, e: LearnerEnvelope, type: FactType, date: string, code: number): void {
   // One literal shape for every type, so V8 keeps the fact objects monomorphic.
   rec.facts.push({
     eventId: e.eventId,
     type,
     recordedAt: e.metadata.recordedAt,
+    // The event's own known-at moment: evolveLedger moved knownUntil on for it.
+    knownAt: state.knownUntil,
     date,
     day: dayNumber(date),
     code,
     data: e.data,
     retractedAt: undefined,
+    retractionKnownAt: undefined,
   } as Fact)
 }
 
 function openRecord(state: LedgerState, learnerId: string, e: Extract<DomainEnvelope, { type: 'ApplicationSubmitted' }>): void {
   const d = e.data
-  if (e.metadata.recordedAt > state.learnersRecordedUntil) state.learnersRecordedUntil = e.metadata.recordedAt
+  learnerEventSeen(state, e)
   const rec: LearnerRecord = {
     learnerId,
     streamRevision: e.streamRevision,
@@ -165,7 +181,7 @@ function openRecord(state: LedgerState, learnerId: string, e: Extract<DomainEnve
     ageAtApplication: d.birthYear === ERASED ? undefined : yearOf(d.submittedOn) - d.birthYear,
     facts: [],
   }
-  addFact(rec, e, 'ApplicationSubmitted', d.submittedOn, 0)
+  addFact(state, rec, e, 'ApplicationSubmitted', d.submittedOn, 0)
   state.learners.set(learnerId, rec)
   // An application read after its key was destroyed has no personKey: the person rule no longer sees it.
   if (d.personKey === undefined) return
@@ -183,7 +199,7 @@ function erasePersonalData(state: LedgerState, e: Extract<DomainEnvelope, { type
   const rec = state.learners.get(e.streamId.slice(LEARNER_PREFIX.length))
   if (rec === undefined || e.streamRevision <= rec.streamRevision) return
   rec.streamRevision = e.streamRevision
-  if (e.metadata.recordedAt > state.learnersRecordedUntil) state.learnersRecordedUntil = e.metadata.recordedAt
+  learnerEventSeen(state, e)
   if (rec.personKey !== undefined) {
     const same = (state.learnersByPerson.get(rec.personKey) ?? []).filter((r) => r !== rec)
     if (same.length === 0) state.learnersByPerson.delete(rec.personKey)
@@ -205,11 +221,14 @@ function indexCohort(state: LedgerState, rec: LearnerRecord, cohortId: string): 
   else members.push(rec)
 }
 
-function retract(rec: LearnerRecord, eventId: string, at: string): void {
+function retract(rec: LearnerRecord, eventId: string, recordedAt: string, knownAt: string): void {
   for (const f of rec.facts) {
     // A fact is retracted once; a second retraction of it changes nothing.
     if (f.eventId === eventId) {
-      if (f.retractedAt === undefined) f.retractedAt = at
+      if (f.retractedAt === undefined) {
+        f.retractedAt = recordedAt
+        f.retractionKnownAt = knownAt
+      }
       return
     }
   }

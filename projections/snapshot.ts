@@ -4,6 +4,14 @@
  * (eventIds, stream revisions, recordedAt, data) and never a store position; and since two
  * stores may interleave streams differently in their logs, every collection is sorted by key.
  * Facts keep their stream order, which is the same in every store.
+ *
+ * Known-at moments (a fact's `knownAt` and `retractionKnownAt`, the state's `knownUntil` and
+ * `learnersKnownUntil`) are left out, like positions: they come from the order of the log, not
+ * from the events alone. With several writers, two stores that interleave the same streams
+ * differently give some events different known-at moments, and their digests must still agree.
+ * Where the log is ordered, a fact's known-at moments are its own recordedAt and its
+ * retraction's, which the value holds; and the value, hence the digest, of such a log is exactly
+ * what it was before known-at became a running maximum.
  */
 import type { Fact, LedgerState } from './state'
 

@@ -13,8 +13,14 @@ export type FactType = LifecycleEvent['type']
 interface FactShape<T extends FactType, D> {
   eventId: string
   type: T
-  /** The envelope's `metadata.recordedAt`. */
+  /** The envelope's `metadata.recordedAt`: what the replay digest holds (snapshot.ts). */
   recordedAt: string
+  /**
+   * The event's known-at moment: the running maximum of recordedAt along the log up to and
+   * including it (read-point.ts `nextKnownAt`), the moment from which a read sees the fact.
+   * Equal to `recordedAt` where the log is ordered, as with one writer.
+   */
+  knownAt: string
   /** The business date the event speaks of (as events/learner.ts `businessDateOf`). */
   date: string
   /** `date` as a day number (dates.ts `dayNumber`): the hot loops compare it without a string. */
@@ -30,6 +36,8 @@ interface FactShape<T extends FactType, D> {
   data: D
   /** `recordedAt` of the `EventRetracted` that retracted this fact. */
   retractedAt: string | undefined
+  /** The known-at moment of that `EventRetracted`: from then on a read no longer sees the fact. */
+  retractionKnownAt: string | undefined
 }
 
 /** One lifecycle event of a learner, as the queries read it. */
@@ -96,8 +104,19 @@ export interface LedgerState {
    * Records, not ids: a cohort count then walks its learners without a lookup per learner.
    */
   learnersByCohort: Map<string, LearnerRecord[]>
-  /** The latest recordedAt of a learner event: a read known at or after it sees every fact. */
+  /**
+   * The latest recordedAt of a learner event. Part of the replay digest since before known-at
+   * was a running maximum; reads go by `learnersKnownUntil`.
+   */
   learnersRecordedUntil: string
+  /**
+   * The known-at moment of the last event folded: the running maximum of recordedAt along the
+   * log so far ('' before any event). The next event's known-at moment is the later of this and
+   * its own recordedAt. Kept out of the replay digest (snapshot.ts says why).
+   */
+  knownUntil: string
+  /** The known-at moment of the last learner event folded: a read known at or after it sees every fact. */
+  learnersKnownUntil: string
 }
 
 export function initialLedgerState(): LedgerState {
@@ -110,5 +129,7 @@ export function initialLedgerState(): LedgerState {
     learnersByPerson: new Map(),
     learnersByCohort: new Map(),
     learnersRecordedUntil: '',
+    knownUntil: '',
+    learnersKnownUntil: '',
   }
 }

@@ -3,6 +3,7 @@ import { watchStreams } from '../../projections/changes'
 import { computeIndicator, type EmploymentGroup, type InsertionGroup } from '../../projections/indicators'
 import { LearnerSlots, LiveFigures } from '../../projections/indicators/live'
 import type { LearnerRecord } from '../../projections/state'
+import { readKnownAt } from './audit/time'
 import { businessToday } from './clock'
 import type { Ledger } from './ledger'
 
@@ -11,7 +12,7 @@ export interface IndicatorRequest {
   groupBy: GroupBy
   /** Business date; default today in Africa/Casablanca. */
   asOf?: string
-  /** Any ISO timestamp; default now. */
+  /** Any ISO timestamp, cut to the millisecond; default now, and a moment after now is now. */
   knownAt?: string
 }
 
@@ -19,7 +20,7 @@ export interface Figures {
   definition: DefinitionId
   asOf: string
   knownAt: string
-  /** The last position recorded at or before knownAt. */
+  /** The last position known at knownAt. */
   position: number
   groups: ReadonlyArray<InsertionGroup | EmploymentGroup>
 }
@@ -50,9 +51,9 @@ interface Live extends Cached {
 }
 
 /**
- * Indicator reads. The usual question, "as of D, known now" (knownAt at or after every learner
- * event), is answered from live figures (projections/indicators/live.ts) that the fold keeps up
- * to date learner by learner: under a steady stream of writes a read costs the learners written
+ * Indicator reads. The usual question, "as of D, known now" (knownAt at or after the known-at
+ * moment of every learner event), is answered from live figures (projections/indicators/live.ts)
+ * that the fold keeps up to date learner by learner: under a steady stream of writes a read costs the learners written
  * since the last read, not a pass over everyone, and reads its own writes as the runner holds
  * them (minPosition waits for the runner before this is called). A read known at an earlier
  * moment makes a full pass, cached per log prefix until the next event lands. Each answer's
@@ -94,9 +95,9 @@ export class IndicatorService {
     const { runner, clock } = this.ledger
     const now = clock.now()
     const asOf = request.asOf ?? this.today(now)
-    const knownAt = request.knownAt === undefined ? now.toISOString() : new Date(request.knownAt).toISOString()
+    const knownAt = readKnownAt(now, request.knownAt)
     const position = runner.positionAt(knownAt)
-    const cached = knownAt >= runner.state.learnersRecordedUntil && this.worthKeepingLive(request, asOf, now)
+    const cached = knownAt >= runner.state.learnersKnownUntil && this.worthKeepingLive(request, asOf, now)
       ? this.liveFigures(request.definition, request.groupBy, asOf)
       : this.historical(request.definition, request.groupBy, asOf, knownAt, position)
     const figures: Figures = { definition: request.definition, asOf, knownAt, position, groups: cached.groups }

@@ -38,7 +38,10 @@ export class ProjectionRunner {
   events = 0
   caughtUp = false
   lastError: Error | undefined
-  /** Position and recordedAt of every applied event, to map a `knownAt` to the log prefix it names. */
+  /**
+   * Position and known-at moment (the running maximum of recordedAt, projections/read-point.ts
+   * `nextKnownAt`) of every applied event, to map a `knownAt` to the log prefix it names.
+   */
   private readonly timeline = new Timeline()
   private subscription: Subscription | undefined
   private stopped = false
@@ -179,18 +182,20 @@ export class ProjectionRunner {
     this.position = event.position
     this.lastEventId = event.eventId
     this.lastHash = event.metadata.hash
-    this.timeline.push(event.position, Date.parse(event.metadata.recordedAt))
+    // The fold has moved knownUntil on to this event's known-at moment: never decreasing, so
+    // the time line stays sorted whatever clocks the writers had.
+    this.timeline.push(event.position, Date.parse(this.state.knownUntil))
     this.events++
     this.lastError = undefined
     this.progress.emit('position', event.position)
   }
 
-  /** The last position recorded at or before `knownAt` (0 when none). */
+  /** The last position known at `knownAt`, the end of the log prefix it names (0 when none). */
   positionAt(knownAt: string): number {
     return this.timeline.positionAt(Date.parse(knownAt))
   }
 
-  /** recordedAt of the first event, if any: a knownAt before it sees an empty ledger. */
+  /** recordedAt (= known-at moment) of the first event, if any: a knownAt before it sees an empty ledger. */
   firstRecordedAt(): string | undefined {
     return this.timeline.first()
   }
@@ -230,7 +235,7 @@ export class ProjectionRunner {
   }
 }
 
-/** Two growable typed arrays: 16 bytes an event, binary-searched by time. */
+/** Two growable typed arrays: 16 bytes an event, binary-searched by time (which never decreases). */
 class Timeline {
   private positions: Float64Array<ArrayBufferLike> = new Float64Array(1024)
   private times: Float64Array<ArrayBufferLike> = new Float64Array(1024)

@@ -18,6 +18,11 @@
  * holds every record as it was at the snapshot's position (copy-on-write, one record at a time).
  * Only learner events change learner records (projections/ledger.ts), each its own stream's.
  *
+ * Known-at moments (projections/read-point.ts `nextKnownAt`) are kept whole: the running maximum
+ * (`knownUntil`) with the rest of the state, each fact's with the fact, and the time line holds
+ * them, not recordedAt, so a start from a snapshot maps a knownAt to the same log prefix as a
+ * full rebuild.
+ *
  * File: a magic line, the chunks, the JSON header (version, position, last eventId and hash,
  * chunk sizes and CRCs), its length, an end mark. The first chunk is v8-serialized (everything
  * but the learners); the others are learner records as JSON, 5,000 a chunk: JSON because V8
@@ -44,8 +49,11 @@ import type { Fact, LearnerRecord, LedgerState } from '../../projections/state'
  * Bump when the projection state's meaning changes in a way the code fingerprint below cannot
  * see (a dependency's behaviour, a data fix): every older snapshot is then ignored. Edits to
  * projections/ or events/ need no bump; the fingerprint already changes with them.
+ * 2: facts, the state and the time line carry known-at moments (the running maximum of
+ * recordedAt), and the fact tuples below hold them; a version-1 snapshot has recordedAt where
+ * they belong (and the tuples are this file's, which the fingerprint does not read): rebuilt.
  */
-export const PROJECTION_CODE_VERSION = 1
+export const PROJECTION_CODE_VERSION = 2
 
 const MAGIC = Buffer.from('LEDGER-SNAPSHOT\n')
 const END = Buffer.from('\nLEDGER-SNAP-END')
@@ -105,8 +113,15 @@ export function projectionVersion(): string {
   return cachedVersion
 }
 
-/** A fact as written: its members in the order of the literal in projections/ledger.ts addFact. */
-type FactTuple = [Fact['eventId'], Fact['type'], Fact['recordedAt'], Fact['date'], Fact['day'], Fact['code'], Fact['data'], string | null]
+/**
+ * A fact as written: its members in the order of the literal in projections/ledger.ts addFact,
+ * the known-at moments last and only where one differs from its recordedAt (a log written by
+ * writers whose clocks disagree): in an ordered log they never do, and the file stays as small.
+ */
+type FactTuple =
+  | [Fact['eventId'], Fact['type'], Fact['recordedAt'], Fact['date'], Fact['day'], Fact['code'], Fact['data'], string | null]
+  | [Fact['eventId'], Fact['type'], Fact['recordedAt'], Fact['date'], Fact['day'], Fact['code'], Fact['data'], string | null,
+    Fact['knownAt'], string | null]
 type StoredRecord = Omit<LearnerRecord, 'facts'> & { facts: FactTuple[] }
 
 /**
@@ -117,7 +132,10 @@ type StoredRecord = Omit<LearnerRecord, 'facts'> & { facts: FactTuple[] }
 const asciiJson = (json: string): string =>
   json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
-const toTuple = (f: Fact): FactTuple => [f.eventId, f.type, f.recordedAt, f.date, f.day, f.code, f.data, f.retractedAt ?? null]
+function toTuple(f: Fact): FactTuple {
+  const tuple: FactTuple = [f.eventId, f.type, f.recordedAt, f.date, f.day, f.code, f.data, f.retractedAt ?? null]
+  return f.knownAt === f.recordedAt && f.retractionKnownAt === f.retractedAt ? tuple : [...tuple, f.knownAt, f.retractionKnownAt ?? null]
+}
 const encodeRecord = (r: LearnerRecord): string => JSON.stringify({ ...r, facts: r.facts.map(toTuple) })
 
 /** Each type name as the interned literal the fold uses. */
@@ -128,9 +146,10 @@ const TYPE_NAMES = new Map<string, string>(LEARNER_EVENT_TYPES.map((t) => [t, t]
  * fact of the fold and a fact of a snapshot do not have the same members.
  */
 function fromTuple(t: FactTuple): Fact {
+  const retractedAt = t[7] ?? undefined
   return {
-    eventId: t[0], type: TYPE_NAMES.get(t[1]) ?? t[1], recordedAt: t[2], date: t[3], day: t[4], code: t[5], data: t[6],
-    retractedAt: t[7] ?? undefined,
+    eventId: t[0], type: TYPE_NAMES.get(t[1]) ?? t[1], recordedAt: t[2], knownAt: t[8] ?? t[2], date: t[3], day: t[4], code: t[5], data: t[6],
+    retractedAt, retractionKnownAt: t.length > 8 ? t[9] ?? undefined : retractedAt,
   } as Fact
 }
 

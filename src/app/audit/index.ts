@@ -10,4 +10,4 @@ export {
   type FigureQuery, type PublishedReport, type ReportFigures, type ReportRequest, type ReportView,
 } from './reports'
 export { compareGroups, MAX_RESTATEMENT_EVENTS, restate, type Delta, type GroupRestatement, type Restatement, type RestatingEvent } from './restatement'
-export { normalizeKnownAt, readTimes, type ReadTimes } from './time'
+export { normalizeKnownAt, readKnownAt, readTimes, type ReadTimes } from './time'

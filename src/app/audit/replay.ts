@@ -11,6 +11,7 @@
 import { DEFINITION_IDS, GROUP_BYS, upcast, type DefinitionId, type GroupBy, type PersonalDataDecryptor } from '../../../events'
 import { computeIndicator, type EmploymentGroup, type InsertionGroup } from '../../../projections/indicators'
 import { evolveLedger, initialLedgerState, ledgerSnapshot, type LedgerState } from '../../../projections/ledger'
+import { nextKnownAt } from '../../../projections/read-point'
 import { canonicalDigest } from '../../store/hash'
 import type { EventStore } from '../../store/types'
 import { yieldToEventLoop } from './time'
@@ -37,7 +38,7 @@ export interface ReplayOptions {
 export interface ReplayResult {
   knownAt: string
   asOf: string
-  /** The last position folded: the last event recorded at or before knownAt (0: none). */
+  /** The last position folded: the end of the log prefix known at knownAt (0: none). */
   position: number
   /** How many events were folded. */
   events: number
@@ -52,9 +53,10 @@ export interface ReplayedState {
 }
 
 /**
- * Folds the log into a fresh state, stopping at the first event recorded after knownAt
- * (recordedAt never decreases along the log) or at the head the log had when the call started,
- * so a replay "as known now" is not stretched by writes that land while it runs.
+ * Folds the log into a fresh state, stopping at the first event not known at knownAt (its
+ * known-at moment, the running maximum of recordedAt, is after it; known-at never decreases
+ * along the log, so no later event is known then either) or at the head the log had when the
+ * call started, so a replay "as known now" is not stretched by writes that land while it runs.
  */
 export async function replayState(store: EventStore, options: Omit<ReplayOptions, 'asOf'>): Promise<ReplayedState> {
   const every = options.every ?? 2000
@@ -64,7 +66,7 @@ export async function replayState(store: EventStore, options: Omit<ReplayOptions
   let events = 0
   if (head === 0) return { state, position, events }
   for await (const e of store.readAll()) {
-    if (e.position > head || e.metadata.recordedAt > options.knownAt) break
+    if (e.position > head || nextKnownAt(state.knownUntil, e.metadata.recordedAt) > options.knownAt) break
     evolveLedger(state, upcast(e, options.decryptor))
     position = e.position
     events++

@@ -14,7 +14,7 @@ import { notFound } from '../../errors'
 import { canonicalJson, sha256Hex } from '../../store/hash'
 import type { Ledger } from '../ledger'
 import type { CommandOptions } from '../types'
-import { normalizeKnownAt } from './time'
+import { readKnownAt } from './time'
 
 export interface ReportRequest {
   reportId: string
@@ -34,7 +34,7 @@ export interface FigureQuery {
 }
 
 export interface ReportFigures extends FigureQuery {
-  /** The last position recorded at or before knownAt (0: none). */
+  /** The last position known at knownAt (0: none). */
   position: number
   groups: InsertionGroup[] | EmploymentGroup[]
 }
@@ -90,9 +90,7 @@ export async function publishReport(
   ledger: Ledger, actor: Actor, request: ReportRequest, options: CommandOptions = {},
 ): Promise<ReportView & { duplicate: boolean }> {
   await ledger.runner.require(await ledger.store.headPosition())
-  const now = ledger.clock.now().toISOString()
-  const asked = request.knownAt === undefined ? now : normalizeKnownAt(request.knownAt)
-  const knownAt = asked > now ? now : asked
+  const knownAt = readKnownAt(ledger.clock.now(), request.knownAt)
   const figures = figuresAt(ledger, { definition: request.definition, groupBy: request.groupBy, asOf: request.asOf, knownAt })
   const digest = figuresDigest(figures.groups)
   const data: ReportPublished = {

@@ -1,7 +1,7 @@
 /**
  * Restatement (domain.md "Audit", "Precise rules"): a published report's figures recomputed
  * with today's knowledge at the same asOf, group by group beside what was published, with the
- * events recorded after the report's knownAt that belong to learners of a group whose figures
+ * events not known at the report's knownAt that belong to learners of a group whose figures
  * changed. A correction recorded after publication (a retraction, a late placement) shows here.
  */
 import { toLearnerStreamId, type GroupBy } from '../../../events'
@@ -125,11 +125,15 @@ export async function restate(ledger: Ledger, reportId: string): Promise<Restate
   let eventsCount = 0
   if (streams.size > 0) {
     let seen = 0
-    // Every event after positionAt(knownAt) was recorded after knownAt: recordedAt never decreases.
+    // Known-at never decreases along the log, so the events that part the two figure sets are
+    // exactly those after the prefix known at the report's knownAt and within the one known now.
+    // One of them may carry a recordedAt before the report's knownAt (a writer whose clock was
+    // behind) and still was not known then.
+    const until = runner.positionAt(currentKnownAt)
     for await (const e of store.readAll({ fromPosition: runner.positionAt(report.knownAt) + 1 })) {
-      if (e.position > head) break
+      if (e.position > until) break
       if (++seen % 2000 === 0) await yieldToEventLoop()
-      if (e.metadata.recordedAt <= report.knownAt || !streams.has(e.streamId)) continue
+      if (!streams.has(e.streamId)) continue
       eventsCount++
       if (events.length < MAX_RESTATEMENT_EVENTS) {
         events.push({ eventId: e.eventId, type: e.type, streamId: e.streamId, recordedAt: e.metadata.recordedAt, position: e.position })
