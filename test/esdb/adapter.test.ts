@@ -108,7 +108,7 @@ t.test('$all holds more than the ledger: none of it reaches readAll, subscribe o
   await sub.stop()
 })
 
-t.test('recordedAt never goes back, across appends and across processes', async (t) => {
+t.test('recordedAt never goes back within a stream, nor across the appends of one process', async (t) => {
   const times = ['2030-01-01T10:00:00.000Z', '2030-01-01T09:00:00.000Z', '2030-01-01T11:00:00.000Z']
   let tick = 0
   const { store, open } = await setup(t, { now: () => new Date(times[tick++]) })
@@ -116,10 +116,14 @@ t.test('recordedAt never goes back, across appends and across processes', async 
   await store.append('learner-2', -1, [proposed(2)])
   await store.append('learner-1', 1, [proposed(3)])
   t.same((await collect(store.readAll())).map((e) => e.metadata.recordedAt), [times[0], times[0], times[0], times[2]])
-  // Another process, its clock behind the log: it reads the log's last recordedAt before writing.
-  const other = open({ now: () => new Date('2020-01-01T00:00:00.000Z') })
+  // Another process, its clock behind the log: its own clock on a new stream (the log may step
+  // back: known-at is the running maximum), and never before the last event of a stream.
+  const behind = '2020-01-01T00:00:00.000Z'
+  const other = open({ now: () => new Date(behind) })
   await other.append('learner-3', -1, [proposed(4)])
-  t.equal((await other.readStream('learner-3'))[0].metadata.recordedAt, times[2])
+  t.equal((await other.readStream('learner-3'))[0].metadata.recordedAt, behind)
+  await other.append('learner-2', 0, [proposed(5)])
+  t.equal((await other.readStream('learner-2'))[1].metadata.recordedAt, times[0], "not before the stream's previous event")
 })
 
 t.test('a position inside a record still reads and subscribes from the right place', async (t) => {
@@ -195,6 +199,24 @@ t.test('events written by another writer are read like our own, and our chain co
   await store.append('learner-1', 0, [proposed(1)])
   const [, second] = await store.readStream('learner-1')
   t.equal(second.metadata.prevHash, first.metadata.hash)
+})
+
+t.test('claims: one per eventId, naming its stream and payload; a claim made before payloads were named still holds its stream', async (t) => {
+  const { server, store } = await setup(t)
+  const event = proposed(0)
+  await store.append('learner-1', -1, [event])
+  const [claim] = server.log.stream(`eventid-${event.eventId}`) ?? []
+  t.match(JSON.parse(Buffer.from(claim.data).toString('utf8')), { eventId: event.eventId, streamId: 'learner-1', fingerprint: /^[0-9a-f]{64}$/ })
+  t.type(await rejection(store.append('learner-1', 0, [{ ...event, data: { n: 1 } }])), DuplicateEventId, 'the same id, another payload')
+
+  // An eventId claimed by an earlier version of the adapter, whose append did not land.
+  const earlier = randomUUID()
+  const json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8')
+  server.log.append(`eventid-${earlier}`, { kind: 'no_stream' }, [{
+    id: randomUUID(), type: 'EventIdClaimed', contentType: 'application/json', data: json({ eventId: earlier, streamId: 'learner-2' }), metadata: new Uint8Array(),
+  }])
+  t.type(await rejection(store.append('learner-3', -1, [proposed(1, { eventId: earlier })])), DuplicateEventId, 'not in another stream')
+  t.match(await store.append('learner-2', -1, [proposed(1, { eventId: earlier })]), { streamRevision: 0, duplicate: false }, 'its own stream')
 })
 
 t.test('restore checks everything before writing, and claims the eventIds it writes', async (t) => {

@@ -27,9 +27,12 @@ export type Expected =
   | { kind: 'any' }
   | { kind: 'stream_exists' }
 
-/** `revision` -1 and no position: an empty append to a missing stream. */
+/**
+ * `revision` -1 and no position: an empty append to a missing stream. `written` false: a re-send
+ * answered from what the log holds (the original revision and position).
+ */
 export type AppendOutcome =
-  | { ok: true; revision: number; position: bigint | undefined }
+  | { ok: true; revision: number; position: bigint | undefined; written: boolean }
   | { ok: false; current: number }
 
 /** Which events a filtered read or subscription passes: the server's prefix or regex filters. */
@@ -101,26 +104,28 @@ export class MemoryLog {
   append(streamName: string, expected: Expected, proposed: Proposed[]): AppendOutcome {
     const cur = this.lastRevision(streamName)
     const records = this.streams.get(streamName) ?? []
-    const written = (last: LogRecord | undefined): AppendOutcome => ({ ok: true, revision: last?.revision ?? cur, position: last?.position })
+    const success = (last: LogRecord | undefined, written: boolean): AppendOutcome =>
+      ({ ok: true, revision: last?.revision ?? cur, position: last?.position, written })
     switch (expected.kind) {
       case 'revision':
       case 'no_stream': {
         const r = expected.kind === 'revision' ? expected.revision : -1
-        if (r === cur) return written(this.write(streamName, proposed).at(-1))
+        if (r === cur) return success(this.write(streamName, proposed).at(-1), true)
         if (r > cur) return { ok: false, current: cur }
+        // Checked against the stream itself (the server's index), not the bounded cache: however old the original.
         const resent = proposed.every((p, i) => records[r + 1 + i]?.id === p.id)
-        return resent ? written(records[r + proposed.length]) : { ok: false, current: cur }
+        return resent ? success(records[r + proposed.length], false) : { ok: false, current: cur }
       }
       case 'stream_exists':
       case 'any': {
         if (expected.kind === 'stream_exists' && cur === -1) return { ok: false, current: cur }
         const first = proposed.length > 0 ? this.recent.get(proposed[0].id) : undefined
-        if (first === undefined || first.streamName !== streamName) return written(this.write(streamName, proposed).at(-1))
+        if (first === undefined || first.streamName !== streamName) return success(this.write(streamName, proposed).at(-1), true)
         const resent = proposed.every((p, i) => {
           const seen = this.recent.get(p.id)
           return seen?.streamName === streamName && seen.revision === first.revision + i
         })
-        return resent ? written(this.recent.get(proposed[proposed.length - 1].id)) : { ok: false, current: cur }
+        return resent ? success(this.recent.get(proposed[proposed.length - 1].id), false) : { ok: false, current: cur }
       }
       default: {
         const _: never = expected

@@ -31,6 +31,26 @@ export function uuidToString(uuid: UUID | undefined): string {
 
 export const uuidMessage = (id: string): UUID => new shared.UUID().setString(id)
 
+const GUID_FORMS = [
+  /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i,
+  /^\{([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}$/i,
+  /^\(([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\)$/i,
+  /^([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/i,
+]
+
+/**
+ * An event id as the server keeps it: it parses the string into a GUID (the forms .NET's
+ * Guid.Parse reads: D, B, P and N), and a GUID prints in lower case with hyphens, whatever was
+ * sent. Anything else is refused.
+ */
+export function guidOf(text: string): string {
+  for (const form of GUID_FORMS) {
+    const parts = form.exec(text)
+    if (parts !== null) return parts.slice(1).join('-').toLowerCase()
+  }
+  throw new TypeError(`'${text}' is not a valid Guid`)
+}
+
 export function streamNameOf(identifier: StreamIdentifier | undefined): string {
   if (identifier === undefined) throw new TypeError('missing stream identifier')
   return Buffer.from(identifier.getStreamName_asU8()).toString('utf8')

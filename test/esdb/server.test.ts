@@ -3,7 +3,8 @@
  * semantics of a real server (protocol facts read from the client and server sources), then an outage seen through the adapter.
  */
 import {
-  BACKWARDS, END, EventStoreDBClient, FORWARDS, START, StreamNotFoundError, WrongExpectedVersionError,
+  BACKWARDS, DeadlineExceededError, END, EventStoreDBClient, FORWARDS, NotLeaderError, START, StreamNotFoundError, TimeoutError,
+  UnavailableError, UnknownError, WrongExpectedVersionError,
   eventTypeFilter, excludeSystemEvents, jsonEvent, streamNameFilter,
   type AllStreamSubscription, type AppendExpectedRevision, type Filter, type StreamSubscription, type Position, type RecordedEvent, type ResolvedEvent,
 } from '@eventstore/db-client'
@@ -83,6 +84,67 @@ for (const batchAppend of [true, false]) {
     t.equal(server.log.stream('learner-1')?.length, 3, 'nothing was written twice')
   })
 }
+
+for (const batchAppend of [true, false]) {
+  const path = batchAppend ? 'BatchAppend' : 'Append'
+
+  t.test(`${path}: event ids are GUIDs, kept and returned in lower case whatever form was sent`, async (t) => {
+    const { server, client } = await connect(t, { batchAppend })
+    const id = randomUUID()
+    const forms = [id.toUpperCase(), `{${id}}`, id.replace(/-/g, '').toUpperCase()]
+    const send = (stream: string, eventId: string) =>
+      client.appendToStream(stream, jsonEvent({ id: eventId, type: 'Counted', data: {} }), { expectedRevision: 'no_stream' })
+    await send('learner-1', forms[0])
+    t.equal((await recorded(client.readStream('learner-1')))[0].id, id)
+    t.equal(server.log.stream('learner-1')?.[0].id, id)
+    for (const form of forms) t.equal((await send('learner-1', form)).nextExpectedRevision, 0n, `${form}: the same id, a re-send`)
+    t.equal(server.log.stream('learner-1')?.length, 1)
+    t.ok(await rejection(send('learner-2', 'not-a-guid')), 'anything else is refused')
+    t.equal(server.log.stream('learner-2'), undefined)
+  })
+
+  t.test(`${path}: refusals, a late commit and a dropped re-send, as the client sees them`, async (t) => {
+    const { server, client } = await connect(t, { batchAppend })
+    const append = (stream: string, e = event('A'), options: { deadline?: number } = {}) =>
+      client.appendToStream(stream, e, { expectedRevision: 'no_stream', ...options })
+
+    // Over BatchAppend the server answers "not ready" and "busy" in the reply, which client 6.2.1 does not recognise.
+    for (const [as, message] of [['not-ready', /Server Is Not Ready/], ['busy', batchAppend ? /Server Is Busy/ : /Server Is Too Busy/]] as const) {
+      server.faults.refuse('Append', as)
+      const refused = await rejection(append('learner-1'))
+      t.type(refused, batchAppend ? UnknownError : UnavailableError, as)
+      t.match(refused, { message })
+    }
+    server.faults.refuse('Append', 'not-leader')
+    t.type(await rejection(append('learner-1')), NotLeaderError)
+    t.equal(server.log.stream('learner-1'), undefined, 'nothing written')
+
+    // Late: the client hears the commit timeout; the events land before the next append to the stream.
+    const sent = event('A')
+    server.faults.commitLate('learner-1')
+    t.type(await rejection(append('learner-1', sent)), batchAppend ? DeadlineExceededError : TimeoutError)
+    t.equal(server.log.stream('learner-1'), undefined, 'not committed yet')
+    const retry = await append('learner-1', sent)
+    t.equal(server.log.stream('learner-1')?.length, 1, 'committed once')
+    t.equal(retry.nextExpectedRevision, 0n, 'the retry is answered as a re-send')
+    t.equal(retry.position?.commit, server.log.stream('learner-1')?.[0].position, 'with the original position')
+
+    // Dropped: a re-send gets no answer (a new write still does). Append has a deadline the client keeps.
+    server.faults.dropResends('learner-1')
+    t.equal((await append('learner-2')).nextExpectedRevision, 0n)
+    if (!batchAppend) t.type(await rejection(append('learner-1', sent, { deadline: 100 })), DeadlineExceededError)
+  })
+}
+
+t.test('not-leader: only reads that require the leader are refused; the client then goes to the leader named', async (t) => {
+  const { server, client } = await connect(t)
+  await client.appendToStream('learner-1', event('A'))
+  server.faults.refuse('Read', 'not-leader')
+  t.equal((await recorded(client.readStream('learner-1'))).length, 1, 'a follower serves a read that does not need the leader')
+  t.type(await rejection(recorded(client.readStream('learner-1', { requiresLeader: true }))), NotLeaderError)
+  t.equal((await recorded(client.readStream('learner-1', { requiresLeader: true }))).length, 1, 'then the leader serves it')
+  t.same(server.reads.map((r) => [r.target, r.requiresLeader]), [['learner-1', false], ['learner-1', true], ['learner-1', true]])
+})
 
 t.test('reads: streams both ways, $all from positions, missing streams', async (t) => {
   const { server, client } = await connect(t)

@@ -4,13 +4,12 @@
  * real client, grpc-js and protobuf run for real against an in-memory log (log.ts). A test
  * double: it never ships, and README lists what it does not model.
  */
-import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated/streams_pb'
-import type { ServerDuplexStream, ServerReadableStream, sendUnaryData, Server } from '@grpc/grpc-js'
-import { type AppendOutcome, type Expected, MemoryLog, type Proposed } from './log'
-import {
-  Any, GoogleEmpty, features, featuresService, grpc, rpcCode, rpcStatus, shared, streamIdentifier, streamNameOf,
-  streams, streamsService, uuidToString,
-} from './proto'
+import type { AppendResp } from '@eventstore/db-client/generated/streams_pb'
+import type { sendUnaryData, Server } from '@grpc/grpc-js'
+import { type Appender, handleAppend, handleBatchAppend, refusalStatus } from './append'
+import { Faults } from './faults'
+import { type Expected, MemoryLog } from './log'
+import { features, featuresService, grpc, streamNameOf, streamsService } from './proto'
 import { handleRead } from './read'
 
 export interface TestServerOptions {
@@ -27,137 +26,13 @@ export interface TestServer {
   calls: Map<string, number>
   /** Every append received, in order, with the expected revision it carried. */
   appends: Array<{ streamName: string; expected: Expected }>
+  /** Every Read call: its target (a stream, or `$all`), whether it required the leader, whether it subscribed. */
+  reads: Array<{ target: string; requiresLeader: boolean; subscription: boolean }>
+  /** Faults played on demand: refusals, late commits, dropped re-sends, held appends, stalled reads. */
+  faults: Faults
   stop(): Promise<void>
   /** Same port, same in-memory log: for outage tests. */
   restart(): Promise<void>
-}
-
-type ProposedMessage = AppendReq.ProposedMessage | BatchAppendReq.ProposedMessage
-type AppendLog = Pick<MemoryLog, 'append'>
-
-/** The server refuses a message without `type` or `content-type` in its metadata. */
-function proposedOf(message: ProposedMessage): Proposed {
-  const metadata = message.getMetadataMap()
-  const type = metadata.get('type')
-  const contentType = metadata.get('content-type')
-  if (type === undefined || contentType === undefined) throw new TypeError("Required Metadata Property 'type' or 'content-type' is missing")
-  return { id: uuidToString(message.getId()), type, contentType, data: message.getData_asU8(), metadata: message.getCustomMetadata_asU8() }
-}
-
-/** Expected revision from Append or BatchAppend options: the same oneof under other names. */
-function expectedOf(options: { hasNoStream(): boolean; hasStreamExists(): boolean }, revision: string | undefined): Expected {
-  if (revision !== undefined) return { kind: 'revision', revision: Number(revision) }
-  if (options.hasNoStream()) return { kind: 'no_stream' }
-  return { kind: options.hasStreamExists() ? 'stream_exists' : 'any' }
-}
-
-function appendResp(outcome: AppendOutcome, expected: Expected): AppendResp {
-  const Empty = shared.Empty
-  if (outcome.ok) {
-    const success = new streams.AppendResp.Success()
-    if (outcome.revision >= 0) success.setCurrentRevision(String(outcome.revision))
-    else success.setNoStream(new Empty())
-    if (outcome.position === undefined) success.setNoPosition(new Empty())
-    else success.setPosition(new streams.AppendResp.Position().setCommitPosition(String(outcome.position)).setPreparePosition(String(outcome.position)))
-    return new streams.AppendResp().setSuccess(success)
-  }
-  // Inside the reply, never in trailers: that is where the client looks for it.
-  const wrong = new streams.AppendResp.WrongExpectedVersion()
-  if (outcome.current >= 0) wrong.setCurrentRevision(String(outcome.current))
-  else wrong.setCurrentNoStream(new Empty())
-  if (expected.kind === 'revision') wrong.setExpectedRevision(String(expected.revision))
-  else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new Empty())
-  else if (expected.kind === 'any') wrong.setExpectedAny(new Empty())
-  else wrong.setExpectedStreamExists(new Empty())
-  return new streams.AppendResp().setWrongExpectedVersion(wrong)
-}
-
-/** Client streaming: `options` first, then one `proposed_message` per event. */
-function handleAppend(log: AppendLog, call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
-  let target: { streamName: string; expected: Expected } | undefined
-  const proposed: Proposed[] = []
-  let failed = false
-  const fail = (error: Parameters<sendUnaryData<AppendResp>>[0]) => {
-    failed = true
-    callback(error)
-  }
-  call.on('data', (request: AppendReq) => {
-    if (failed) return
-    const options = request.getOptions()
-    const message = request.getProposedMessage()
-    if (target === undefined) {
-      if (options === undefined) return fail({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message must carry options' })
-      target = { streamName: streamNameOf(options.getStreamIdentifier()), expected: expectedOf(options, options.hasRevision() ? options.getRevision() : undefined) }
-    } else if (message === undefined) {
-      fail({ code: grpc.status.INVALID_ARGUMENT, details: 'only proposed messages may follow the options' })
-    } else {
-      try {
-        proposed.push(proposedOf(message))
-      } catch (error) {
-        fail({ code: grpc.status.INVALID_ARGUMENT, details: (error as Error).message })
-      }
-    }
-  })
-  call.on('end', () => {
-    if (failed) return
-    if (target === undefined) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'no options sent' })
-    callback(null, appendResp(log.append(target.streamName, target.expected, proposed), target.expected))
-  })
-}
-
-function batchResp(outcome: AppendOutcome, expected: Expected): BatchAppendResp {
-  const response = new streams.BatchAppendResp()
-  if (outcome.ok) {
-    const success = new streams.BatchAppendResp.Success()
-    if (outcome.revision >= 0) success.setCurrentRevision(String(outcome.revision))
-    else success.setNoStream(new GoogleEmpty())
-    if (outcome.position === undefined) success.setNoPosition(new GoogleEmpty())
-    else success.setPosition(new shared.AllStreamPosition().setCommitPosition(String(outcome.position)).setPreparePosition(String(outcome.position)))
-    return response.setSuccess(success)
-  }
-  const wrong = new shared.WrongExpectedVersion()
-  if (outcome.current >= 0) wrong.setCurrentStreamRevision(String(outcome.current))
-  else wrong.setCurrentNoStream(new GoogleEmpty())
-  if (expected.kind === 'revision') wrong.setExpectedStreamPosition(String(expected.revision))
-  else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new GoogleEmpty())
-  else if (expected.kind === 'any') wrong.setExpectedAny(new GoogleEmpty())
-  else wrong.setExpectedStreamExists(new GoogleEmpty())
-  return response.setError(rpcError(rpcCode.Code.ALREADY_EXISTS, 'WrongExpectedVersion', wrong))
-}
-
-/** A google.rpc.Status whose details (an Any) name the error: the client reads them by type name. */
-function rpcError(code: number, name: string, detail: { serializeBinary(): Uint8Array }) {
-  const details = new Any()
-  details.pack(detail.serializeBinary(), `event_store.client.${name}`)
-  return new rpcStatus.Status().setCode(code).setMessage(name).setDetails(details)
-}
-
-/** Bidirectional: requests grouped by correlation id until `is_final`; one reply per group. */
-function handleBatchAppend(log: AppendLog, call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
-  const pending = new Map<string, { streamName: string; expected: Expected; proposed: Proposed[] }>()
-  call.on('data', (request: BatchAppendReq) => {
-    const key = uuidToString(request.getCorrelationId())
-    const options = request.getOptions()
-    if (options !== undefined) {
-      pending.set(key, { streamName: streamNameOf(options.getStreamIdentifier()), expected: expectedOf(options, options.hasStreamPosition() ? options.getStreamPosition() : undefined), proposed: [] })
-    }
-    const batch = pending.get(key)
-    if (batch === undefined) return
-    // Every reply carries the correlation id and the stream: the client reads both.
-    const reply = (response: BatchAppendResp) =>
-      call.write(response.setCorrelationId(request.getCorrelationId()).setStreamIdentifier(streamIdentifier(batch.streamName)))
-    try {
-      batch.proposed.push(...request.getProposedMessagesList().map(proposedOf))
-    } catch (error) {
-      pending.delete(key)
-      const badRequest = new shared.BadRequest().setMessage((error as Error).message)
-      return reply(new streams.BatchAppendResp().setError(rpcError(rpcCode.Code.INVALID_ARGUMENT, 'BadRequest', badRequest)))
-    }
-    if (!request.getIsFinal()) return
-    pending.delete(key)
-    reply(batchResp(log.append(batch.streamName, batch.expected, batch.proposed), batch.expected))
-  })
-  call.on('end', () => call.end())
 }
 
 /** The client appends through BatchAppend only when the server lists it here. */
@@ -170,32 +45,46 @@ function supportedMethods(batchAppend: boolean) {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const batchAppend = options.batchAppend ?? true
   const log = new MemoryLog()
+  const faults = new Faults(log)
   const calls = new Map<string, number>()
   const appends: TestServer['appends'] = []
-  const appendLog: AppendLog = {
-    append(streamName, expected, proposed) {
-      appends.push({ streamName, expected })
-      return log.append(streamName, expected, proposed)
-    },
+  const reads: TestServer['reads'] = []
+  const appender: Appender = (request, answer) => {
+    appends.push({ streamName: request.streamName, expected: request.expected })
+    faults.append(request, answer)
   }
   const closers = new Set<() => void>()
   const count = (name: string) => calls.set(name, (calls.get(name) ?? 0) + 1)
   let server: Server | undefined
+  // Named as the leader in not-leader trailers: the client reconnects here.
+  let bound = 0
 
   const listen = (port: number) => new Promise<number>((resolve, reject) => {
     const s = new grpc.Server()
     s.addService(streamsService, {
       read: (call: Parameters<typeof handleRead>[1]) => {
         count('Read')
-        handleRead(log, call, (close) => closers.add(close))
+        const options = call.request.getOptions()
+        const requiresLeader = call.metadata.get('requires-leader')[0] === 'true'
+        const subscription = options?.hasSubscription() ?? false
+        const stream = options?.getStream()
+        const target = stream === undefined ? '$all' : streamNameOf(stream.getStreamIdentifier())
+        reads.push({ target, requiresLeader, subscription })
+        const serve = () => handleRead(log, call, (close) => closers.add(close))
+        if (subscription) return serve()
+        const refusal = faults.refusalFor('Read', target, requiresLeader)
+        if (refusal !== undefined) return void call.emit('error', refusalStatus(refusal, bound))
+        faults.whenReadsFlow(() => {
+          if (!call.cancelled) serve()
+        })
       },
-      append: (call: Parameters<typeof handleAppend>[1], callback: sendUnaryData<AppendResp>) => {
+      append: (call: Parameters<typeof handleAppend>[2], callback: sendUnaryData<AppendResp>) => {
         count('Append')
-        handleAppend(appendLog, call, callback)
+        handleAppend(appender, bound, call, callback)
       },
-      batchAppend: (call: Parameters<typeof handleBatchAppend>[1]) => {
+      batchAppend: (call: Parameters<typeof handleBatchAppend>[2]) => {
         count('BatchAppend')
-        handleBatchAppend(appendLog, call)
+        handleBatchAppend(appender, bound, call)
       },
     })
     s.addService(featuresService, {
@@ -204,10 +93,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         callback(null, supportedMethods(batchAppend))
       },
     })
-    s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+    s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
       if (error !== null) return reject(error)
       server = s
-      resolve(bound)
+      bound = port
+      resolve(port)
     })
   })
 
@@ -225,6 +115,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     log,
     calls,
     appends,
+    reads,
+    faults,
     stop,
     async restart() {
       await stop()

@@ -1,76 +1,52 @@
 /**
  * One append to EventStoreDB, keeping the store's invariants (types.ts) on a server that knows
- * nothing of them: the stream is read first (what was added since it was last read, known.ts),
- * for its head (revision, hash) and the eventIds already in it; then the events go with the
- * exact expected revision, never ANY, so that a retried append can never land twice.
+ * nothing of them. The stream's head (revision, hash) and eventIds come from what the server
+ * returned (known.ts): a read, unless the head known already is the one the caller expects. The
+ * events go with that exact expected revision, never ANY, so that a retried append can never
+ * land twice, and each eventId is claimed for its stream and payload first (claims.ts).
+ *
+ * The server's success is not "our envelopes are the head". It answers a re-send of events
+ * already at those revisions as a success with the original position, and the envelopes there
+ * may be another attempt's (another recordedAt, so another hash). So nothing built here enters
+ * the stream cache. A batch, or an event whose id was claimed before, is read back (positions,
+ * and whether the envelopes there are ours); a single event whose id was never used takes the
+ * server's answer. An answer that never came (a deadline, the server's commit timeout, a re-send
+ * dropped because the original was not yet replicated) leaves the outcome unknown: the stream
+ * is read, then the append is decided.
  */
-import { jsonEvent, NO_STREAM, WrongExpectedVersionError, type EventStoreDBClient } from '@eventstore/db-client'
+import { jsonEvent, NO_STREAM, WrongExpectedVersionError, type AppendResult as ClientAppendResult } from '@eventstore/db-client'
 import { GENESIS_HASH, type Envelope, type Metadata } from '../../../events'
 import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
-import { eventHash, payloadFingerprint } from '../hash'
+import { canonicalData, eventHash, payloadFingerprint } from '../hash'
+import { assertDistinctEventIds, judgeResend, normalEventId } from '../resend'
 import type { AppendResult, ProposedEvent } from '../types'
+import { claimEventIds, type ClaimContext } from './claims'
 import { positionNumber, storedMetadata, type LedgerEventType } from './convert'
-import { claimEventIds } from './claims'
-import type { KnownStream, KnownStreams, RecordedRef } from './known'
+import { isOutcomeUnknown, outcomeUnknown, within } from './errors'
+import { headRevision, refOf, type KnownRef, type KnownStream, type KnownStreams } from './known'
 import { readStreamEnvelopes } from './reads'
 
-export interface AppendContext {
-  client: EventStoreDBClient
+export interface AppendContext extends ClaimContext {
   known: KnownStreams
-  /**
-   * Runs `write` with the recordedAt this append must carry, one write at a time: each write
-   * lands before the next gets its recordedAt, so recordedAt never decreases along the log
-   * (among the writes of this process).
-   */
-  serialWrite<T>(streamHeadRecordedAt: string | undefined, write: (recordedAt: string) => Promise<T>): Promise<T>
+  /** recordedAt for an append to a stream whose last event carries `streamHeadRecordedAt`: never before it. */
+  recordedAt(streamHeadRecordedAt: string | undefined): string
 }
 
-type Appended = AppendResult['events'][number]
-
-function resultOf(streamId: string, events: Appended[], duplicate: boolean): AppendResult {
-  const last = events[events.length - 1]
-  return { streamId, streamRevision: last.streamRevision, position: last.position, events, duplicate }
+/** What one append proposes, in the form it is stored: eventIds in lower case, each payload's fingerprint. */
+interface Batch {
+  streamId: string
+  expectedRevision: number
+  events: ProposedEvent[]
+  fingerprints: string[]
 }
 
-/**
- * The original result when the whole batch already sits in the stream as sent (same order,
- * consecutive, same type and data); undefined when none of it does; DuplicateEventId otherwise.
- * Only this stream is searched here: the claims (claims.ts) cover the other streams.
- */
-export function findResent(streamId: string, recorded: RecordedRef[], events: ProposedEvent[]): AppendResult | undefined {
-  const byId = new Map(recorded.map((r) => [r.eventId, r]))
-  const found = events.map((e) => byId.get(e.eventId))
-  const first = found.findIndex((r) => r !== undefined)
-  if (first === -1) return undefined
-  events.forEach((e, i) => {
-    if (found[i] !== undefined && found[i].fingerprint !== payloadFingerprint(streamId, e.type, e.data)) {
-      throw new DuplicateEventId(`eventId ${e.eventId} is already recorded with another type or data`, e.eventId)
-    }
-  })
-  const originals = found.filter((r): r is RecordedRef => r !== undefined)
-  if (originals.length < events.length) {
-    const id = events[first].eventId
-    throw new DuplicateEventId(
-      `${originals.length} of the ${events.length} events of this append are already recorded (eventId ${id}); a batch is recorded whole or not at all`, id)
-  }
-  originals.forEach((r, i) => {
-    if (r.streamRevision !== originals[0].streamRevision + i) {
-      throw new DuplicateEventId(`eventId ${events[i].eventId} is already recorded, but not in this batch's order`, events[i].eventId)
-    }
-  })
-  return resultOf(streamId, originals.map((r) => ({ eventId: r.eventId, type: r.type, streamRevision: r.streamRevision, position: r.position })), true)
-}
-
-export function assertDistinctIds(events: ProposedEvent[]): void {
-  const ids = new Set<string>()
-  for (const e of events) {
-    if (ids.has(e.eventId)) throw new DuplicateEventId(`eventId ${e.eventId} appears twice in one append`, e.eventId)
-    ids.add(e.eventId)
-  }
-}
+const judge = (batch: Batch, known: KnownStream) =>
+  judgeResend(batch.streamId, batch.events, (eventId) => known.byId.get(eventId), batch.fingerprints)
 
 /** The envelopes of an append after `head`, chained and hashed; positions are the server's to give. */
-export function chainEvents(streamId: string, head: KnownStream['head'], events: ProposedEvent[], recordedAt: string): Envelope[] {
+export function chainEvents(
+  streamId: string, head: KnownStream['head'], events: ProposedEvent[], recordedAt: string, canonical: Array<string | undefined>,
+): Envelope[] {
   let prevHash = head?.hash ?? GENESIS_HASH
   const first = (head?.revision ?? -1) + 1
   return events.map((e, i) => {
@@ -78,7 +54,7 @@ export function chainEvents(streamId: string, head: KnownStream['head'], events:
     const hash = eventHash({
       streamId, streamRevision, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion,
       data: e.data, recordedAt, actor: e.actor, prevHash,
-    })
+    }, canonical[i])
     const metadata: Metadata = {
       recordedAt, actor: e.actor, correlationId: e.correlationId,
       ...(e.causationId !== undefined && { causationId: e.causationId }),
@@ -93,46 +69,127 @@ export const toEventData = (e: Envelope) =>
   jsonEvent<LedgerEventType>({ id: e.eventId, type: e.type, data: e.data, metadata: storedMetadata(e.schemaVersion, e.metadata) })
 
 export async function appendEvents(
-  ctx: AppendContext, streamId: string, expectedRevision: number, events: ProposedEvent[],
+  ctx: AppendContext, streamId: string, expectedRevision: number, proposed: ProposedEvent[],
 ): Promise<AppendResult> {
-  if (events.length === 0) throw new TypeError('append needs at least one event')
-  assertDistinctIds(events)
-  const known = await ctx.known.load(streamId)
-  const resent = findResent(streamId, known.events, events)
-  if (resent !== undefined) return resent
-  const actual = known.head?.revision ?? -1
-  if (actual !== expectedRevision) throw new WrongExpectedRevision(streamId, expectedRevision, actual)
-  await claimEventIds(ctx.client, streamId, events.map((e) => e.eventId))
+  if (proposed.length === 0) throw new TypeError('append needs at least one event')
+  // Lower case from here on: the server stores GUIDs so, and hashes must match what is read back.
+  const events = proposed.map((e) => ({ ...e, eventId: normalEventId(e.eventId) }))
+  assertDistinctEventIds(events)
+  const canonical = events.map((e) => canonicalData(e.data))
+  const batch: Batch = { streamId, expectedRevision, events, fingerprints: events.map((e, i) => payloadFingerprint(streamId, e.type, e.data, canonical[i])) }
 
-  let stored: Envelope[] | undefined
-  let latest = known
+  // The head known already, when it is the one the caller expects (the server checks it again);
+  // for a stream that must be new, nothing to know. Otherwise one read.
+  const cached = ctx.known.cached(streamId) ?? (expectedRevision === -1 ? newStream() : undefined)
+  let known = cached !== undefined && headRevision(cached) === expectedRevision ? cached : await ctx.known.load(streamId)
+  const original = judge(batch, known)
+  if (original !== undefined) return original
+  if (headRevision(known) !== expectedRevision) throw new WrongExpectedRevision(streamId, expectedRevision, headRevision(known))
+  // Taken now: the follower (head.ts) may extend the stream while the claims are out.
+  let head = known.head
+  const fresh = await claimEventIds(ctx, streamId, events.map((e, i) => ({ eventId: e.eventId, fingerprint: batch.fingerprints[i] })))
+  if (!fresh) {
+    // Claimed before, for this stream and payload: a re-send, or the retry of an append whose
+    // answer was lost. What the log holds decides, and the answer is read back.
+    known = await ctx.known.load(streamId)
+    const recorded = judge(batch, known)
+    if (recorded !== undefined) return recorded
+    if (headRevision(known) !== expectedRevision) throw new WrongExpectedRevision(streamId, expectedRevision, headRevision(known))
+    head = known.head
+  }
+  const envelopes = chainEvents(streamId, head, events, ctx.recordedAt(head?.recordedAt), canonical)
+  let written: ClientAppendResult
   try {
-    stored = await ctx.serialWrite(known.head?.recordedAt, async (recordedAt) => {
-      // An append of this process got in since the check above: see below what it was.
-      if ((known.head?.revision ?? -1) !== expectedRevision) return undefined
-      const envelopes = chainEvents(streamId, known.head, events, recordedAt)
-      const written = await ctx.client.appendToStream(streamId, envelopes.map(toEventData), {
-        expectedRevision: expectedRevision === -1 ? NO_STREAM : BigInt(expectedRevision),
-      })
-      // The server answers with the last event's position only, and positions are sparse: a batch is read back.
-      const result = events.length === 1
-        ? [{ ...envelopes[0], position: positionNumber(written.position, events[0].eventId) }]
-        : await readStreamEnvelopes(ctx.client, streamId, BigInt(actual + 1), events.length)
-      result.forEach((e, i) => {
-        if (e.eventId !== events[i].eventId) throw new Error(`stream ${streamId} does not hold event ${events[i].eventId} at revision ${actual + 1 + i} after appending it`)
-      })
-      ctx.known.add(streamId, known, result)
-      return result
+    const sent = ctx.client.appendToStream(streamId, envelopes.map(toEventData), {
+      expectedRevision: expectedRevision === -1 ? NO_STREAM : BigInt(expectedRevision), deadline: ctx.appendTimeoutMs,
+    })
+    written = await within(sent, ctx.appendTimeoutMs, `an append to stream ${streamId}`)
+  } catch (error) {
+    if (error instanceof WrongExpectedVersionError) return afterConflict(ctx, batch)
+    if (!isOutcomeUnknown(error)) throw error
+    return settle(ctx, batch, envelopes, error)
+  }
+  return fresh && events.length === 1 ? asAnswered(batch, written) : readBack(ctx, batch, envelopes)
+}
+
+const newStream = (): KnownStream => ({ events: [], byId: new Map(), head: undefined })
+
+/**
+ * One event whose id was never used (its claim was written now): the server cannot have taken
+ * it for a re-send, so its answer says all there is to say (revision and position). Nothing of
+ * it enters the stream cache: the next append to the stream reads what the log holds, or learns
+ * it from the follower (head.ts).
+ */
+function asAnswered(batch: Batch, written: ClientAppendResult): AppendResult {
+  const [event] = batch.events
+  const streamRevision = Number(written.nextExpectedRevision)
+  if (streamRevision !== batch.expectedRevision + 1) {
+    throw new Error(`the server answered an append to stream ${batch.streamId} at revision ${batch.expectedRevision} with revision ${streamRevision}`)
+  }
+  const position = positionNumber(written.position, event.eventId)
+  return { streamId: batch.streamId, streamRevision, position, events: [{ eventId: event.eventId, type: event.type, streamRevision, position }], duplicate: false }
+}
+
+/**
+ * The append as recorded, when the events at its revisions are its eventIds; undefined when
+ * they are not. The same ids with another type or data (another writer's) are a duplicate-event-id;
+ * other envelopes than ours (an earlier attempt's) make it a re-send.
+ */
+function recordedAs(batch: Batch, found: KnownRef[], envelopes: Envelope[]): AppendResult | undefined {
+  if (found.length < envelopes.length || found.some((r, i) => r.eventId !== envelopes[i].eventId)) return undefined
+  found.forEach((r, i) => {
+    if (r.fingerprint !== batch.fingerprints[i]) {
+      throw new DuplicateEventId(`eventId ${r.eventId} is already recorded for another event (another learner, type or data)`, r.eventId)
+    }
+  })
+  const last = found[found.length - 1]
+  return {
+    streamId: batch.streamId, streamRevision: last.streamRevision, position: last.position,
+    events: found.map((r) => ({ eventId: r.eventId, type: r.type, streamRevision: r.streamRevision, position: r.position })),
+    duplicate: found.some((r, i) => r.hash !== envelopes[i].metadata.hash),
+  }
+}
+
+/** After a success: the events as the log holds them (one read), which also tells the next append its head. */
+async function readBack(ctx: AppendContext, batch: Batch, envelopes: Envelope[]): Promise<AppendResult> {
+  let stored: Envelope[]
+  try {
+    stored = await readStreamEnvelopes(ctx.reads, batch.streamId, {
+      fromRevision: BigInt(batch.expectedRevision + 1), maxCount: envelopes.length, requiresLeader: true,
     })
   } catch (error) {
-    if (!(error instanceof WrongExpectedVersionError)) throw error
-    latest = await ctx.known.load(streamId)
+    throw outcomeUnknown(error)
   }
-  if (stored === undefined) {
-    // Another writer got in first. If it was this very append, retried, answer as a re-send.
-    const again = findResent(streamId, latest.events, events)
-    if (again !== undefined) return again
-    throw new WrongExpectedRevision(streamId, expectedRevision, latest.head?.revision ?? -1)
+  if (batch.expectedRevision === -1) ctx.known.remember(batch.streamId, stored)
+  else ctx.known.observe(batch.streamId, stored)
+  const result = recordedAs(batch, stored.map(refOf), envelopes)
+  if (result === undefined) {
+    throw new Error(`stream ${batch.streamId} does not hold the events just appended at revision ${batch.expectedRevision + 1}`)
   }
-  return resultOf(streamId, stored.map((s) => ({ eventId: s.eventId, type: s.type, streamRevision: s.streamRevision, position: s.position })), false)
+  return result
+}
+
+/** Another writer got in first, or this very append, sent before: then it is answered as a re-send. */
+async function afterConflict(ctx: AppendContext, batch: Batch): Promise<AppendResult> {
+  const latest = await ctx.known.load(batch.streamId)
+  const original = judge(batch, latest)
+  if (original !== undefined) return original
+  throw new WrongExpectedRevision(batch.streamId, batch.expectedRevision, headRevision(latest))
+}
+
+/** No answer: read, then decide. Still not there, it may land later: the caller sends it again. */
+async function settle(ctx: AppendContext, batch: Batch, envelopes: Envelope[], cause: unknown): Promise<AppendResult> {
+  let latest: KnownStream
+  try {
+    latest = await ctx.known.load(batch.streamId)
+  } catch {
+    throw outcomeUnknown(cause)
+  }
+  const from = batch.expectedRevision + 1
+  const landed = recordedAs(batch, latest.events.slice(from, from + envelopes.length), envelopes)
+  if (landed !== undefined) return landed
+  if (headRevision(latest) === batch.expectedRevision) throw outcomeUnknown(cause)
+  const original = judge(batch, latest)
+  if (original !== undefined) return original
+  throw new WrongExpectedRevision(batch.streamId, batch.expectedRevision, headRevision(latest))
 }

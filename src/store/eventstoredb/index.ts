@@ -4,25 +4,31 @@
  * What differs from the embedded store, and why:
  * - eventIds: EventStoreDB indexes event ids per stream only. A re-send is found in the stream
  *   the append names (known.ts); reuse in another stream is refused through one claim stream
- *   per eventId (claims.ts), which costs one more small write per event.
+ *   per eventId (claims.ts), which costs one more small write per event. EventIds are stored in
+ *   lower case, as the server stores GUIDs.
  * - positions are EventStoreDB commit positions: byte offsets in its log, increasing with gaps.
  *   The server refuses to read from a number inside a record: `readAll` and `subscribe` then
  *   start a byte earlier or from the start of the log and skip (reads.ts), so any number works,
  *   but only 0 and the positions this store returns (and those + 1) are cheap.
- * - recordedAt never decreases along the log among the appends of this process (they are
- *   written one at a time); another process writing to the same server keeps the order only as
- *   far as the clocks agree.
+ * - several writers: appends of this process go out side by side, and other processes write
+ *   too, so recordedAt can step back along the log (known-at is its running maximum). It never
+ *   steps back within a stream, nor across the appends of one process.
+ * - every finite read has a deadline (the client sets none), and a server that is not ready,
+ *   too busy or not the leader answers 503 like an unreachable one.
  */
 import { BACKWARDS, END, EventStoreDBClient, NO_STREAM } from '@eventstore/db-client'
 import type { Envelope } from '../../../events'
 import { LedgerError } from '../../errors'
-import { nextRecordedAt } from '../hash'
+import { nextRecordedAt, payloadFingerprint } from '../hash'
+import { normalEventId } from '../resend'
 import type { EventStore, ReadAllOptions } from '../types'
-import { appendEvents, toEventData } from './append'
+import { appendEvents, toEventData, type AppendContext } from './append'
 import { claimEventIds } from './claims'
+import { isLedgerStream, positionNumber } from './convert'
+import { toStoreError, unavailable, within } from './errors'
+import { LedgerHead } from './head'
 import { KnownStreams } from './known'
-import { toStoreError, unavailable } from './errors'
-import { lastLedgerEvent, lastOfStream, ledgerEventsFrom, PAGE_SIZE, readStreamEnvelopes } from './reads'
+import { lastOfStream, ledgerEventsFrom, PAGE_SIZE, readStreamEnvelopes, type Reads } from './reads'
 import { restoreRuns } from './restore'
 import { follow, type RetryOptions } from './subscription'
 
@@ -31,6 +37,10 @@ export interface EventStoreDbStoreOptions {
   now?: () => Date
   /** How long ping waits for an answer before calling the store unavailable. Default 5000. */
   pingTimeoutMs?: number
+  /** How long a read (a stream, a page of `$all`) may take before the store is called unavailable. Default 5000. */
+  readTimeoutMs?: number
+  /** How long an append waits for the server's answer before reading to learn its outcome. Default 10000. */
+  appendTimeoutMs?: number
   /** Waits before a dropped subscription subscribes again. Default 250 ms doubling up to 5 s. */
   resubscribe?: RetryOptions
 }
@@ -40,29 +50,22 @@ const later = (a: string | undefined, b: string | undefined) => (a === undefined
 export function openEventStoreDbStore(connectionString: string, options: EventStoreDbStoreOptions = {}): EventStore {
   const now = options.now ?? (() => new Date())
   const pingTimeoutMs = options.pingTimeoutMs ?? 5000
+  const appendTimeoutMs = options.appendTimeoutMs ?? 10_000
   const retry = options.resubscribe ?? { minDelayMs: 250, maxDelayMs: 5000 }
   const client = EventStoreDBClient.connectionString(connectionString)
+  const reads: Reads = { client, deadlineMs: options.readTimeoutMs ?? 5000 }
   const subscriptions = new Set<{ stop(): Promise<void> }>()
-  const known = new KnownStreams(client)
+  const known = new KnownStreams(reads)
+  const head = new LedgerHead(reads, (envelope) => known.observe(envelope.streamId, [envelope]))
 
-  // The latest recordedAt known to be in the log: read once, then kept by every write.
+  // The latest recordedAt this process gave: its appends, side by side or not, never step back.
   let lastRecordedAt: string | undefined
-  let lastRecordedAtKnown = false
-  let writes: Promise<unknown> = Promise.resolve()
-
-  function serialWrite<T>(streamHeadRecordedAt: string | undefined, write: (recordedAt: string) => Promise<T>): Promise<T> {
-    const run = writes.then(async () => {
-      if (!lastRecordedAtKnown) {
-        lastRecordedAt = later(lastRecordedAt, (await lastLedgerEvent(client))?.metadata.recordedAt)
-        lastRecordedAtKnown = true
-      }
-      const recordedAt = nextRecordedAt(now(), later(lastRecordedAt, streamHeadRecordedAt))
-      const result = await write(recordedAt)
-      lastRecordedAt = later(lastRecordedAt, recordedAt)
-      return result
-    })
-    writes = run.catch(() => undefined)
-    return run
+  const ctx: AppendContext = {
+    client, reads, known, appendTimeoutMs,
+    recordedAt(streamHeadRecordedAt) {
+      lastRecordedAt = nextRecordedAt(now(), later(lastRecordedAt, streamHeadRecordedAt))
+      return lastRecordedAt
+    },
   }
 
   async function guard<T>(call: () => Promise<T>, streamId?: string, expected?: number): Promise<T> {
@@ -77,18 +80,29 @@ export function openEventStoreDbStore(connectionString: string, options: EventSt
     kind: 'eventstoredb',
 
     append(streamId, expectedRevision, events) {
-      return guard(() => appendEvents({ client, known, serialWrite }, streamId, expectedRevision, events), streamId, expectedRevision)
+      return guard(async () => {
+        const result = await appendEvents(ctx, streamId, expectedRevision, events)
+        if (isLedgerStream(streamId)) head.saw(result.position)
+        return result
+      }, streamId, expectedRevision)
     },
 
     readStream(streamId) {
-      return guard(() => readStreamEnvelopes(client, streamId))
+      return guard(async () => {
+        // The command path reads a stream right before appending to it: from the leader, and kept.
+        const envelopes = await readStreamEnvelopes(reads, streamId, { requiresLeader: true })
+        known.remember(streamId, envelopes)
+        const last = envelopes.at(-1)
+        if (last !== undefined && isLedgerStream(streamId)) head.saw(last.position)
+        return envelopes
+      })
     },
 
     async *readAll({ fromPosition = 0, limit = Number.POSITIVE_INFINITY }: ReadAllOptions = {}): AsyncGenerator<Envelope> {
       if (limit <= 0) return
       let left = limit
       try {
-        for await (const envelope of ledgerEventsFrom(client, fromPosition, Math.min(PAGE_SIZE, limit))) {
+        for await (const envelope of ledgerEventsFrom(reads, fromPosition, Math.min(PAGE_SIZE, limit))) {
           yield envelope
           if (--left === 0) return
         }
@@ -110,20 +124,27 @@ export function openEventStoreDbStore(connectionString: string, options: EventSt
     },
 
     headPosition() {
-      return guard(async () => (await lastLedgerEvent(client))?.position ?? 0)
+      return guard(() => head.current())
     },
 
     async restore(events) {
       await guard(() => restoreRuns(events, {
-        head: (streamId) => lastOfStream(client, streamId),
+        head: (streamId) => lastOfStream(reads, streamId),
         write: async (streamId, expectedRevision, run) => {
-          await claimEventIds(client, streamId, run.map((e) => e.eventId))
+          await claimEventIds(ctx, streamId, run.map((e) => ({
+            eventId: normalEventId(e.eventId), fingerprint: payloadFingerprint(streamId, e.type, e.data),
+          })))
+          const last = run[run.length - 1]
           try {
-            await client.appendToStream(streamId, run.map(toEventData), { expectedRevision: expectedRevision === -1 ? NO_STREAM : BigInt(expectedRevision) })
+            const sent = client.appendToStream(streamId, run.map(toEventData), {
+              expectedRevision: expectedRevision === -1 ? NO_STREAM : BigInt(expectedRevision), deadline: appendTimeoutMs,
+            })
+            const written = await within(sent, appendTimeoutMs, `an append to stream ${streamId}`)
+            if (isLedgerStream(streamId)) head.saw(positionNumber(written.position, last.eventId))
           } catch (error) {
             throw toStoreError(error, streamId, expectedRevision)
           }
-          lastRecordedAt = later(lastRecordedAt, run.at(-1)?.metadata.recordedAt)
+          lastRecordedAt = later(lastRecordedAt, last.metadata.recordedAt)
         },
       }))
     },
@@ -131,22 +152,16 @@ export function openEventStoreDbStore(connectionString: string, options: EventSt
     async ping() {
       // One event read backwards from the end of $all: cheap, and it needs the rights this store needs.
       const read = client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 })
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer from EventStoreDB in ${pingTimeoutMs} ms`)), pingTimeoutMs)
-      })
       try {
-        await Promise.race([(async () => { for await (const _ of read); })(), timeout])
+        await within((async () => { for await (const _ of read); })(), pingTimeoutMs, 'a ping', () => void read.cancel().catch(() => undefined))
       } catch (error) {
-        void read.cancel()
         if (error instanceof LedgerError) throw error
         throw unavailable(error)
-      } finally {
-        clearTimeout(timer)
       }
     },
 
     async close() {
+      await head.close()
       await Promise.all([...subscriptions].map((s) => s.stop()))
       await client.dispose()
     },
