@@ -14,16 +14,17 @@ import {
 import type { DecidedEvent } from '../domain/types'
 import { badRequest, WrongExpectedRevision } from '../errors'
 import { normalEventId } from '../store/resend'
-import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
+import type { AppendResult, EventStore, Guard, ProposedEvent } from '../store/types'
 import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './types'
 import { createDryRun, decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
 import { createRowBatches, learnerContext } from './row-batches'
 import type { ProjectionRunner } from './runner'
 import { openDecided, type PersonalData } from '../privacy/personal-data'
+import { learnerGuards, seatsGuard } from './guards'
 import { judgeClearResend } from './resend'
+import { CONFLICT_RETRY, retrying } from '../retry'
 
-const MAX_ATTEMPTS = 5
 const CROSS_STREAM_TYPES: ReadonlySet<string> = new Set(['ApplicationSubmitted', 'LearnerEnrolled', 'LearnerWithdrew', 'TrainingCompleted'])
 export const MAX_BATCH = 100
 
@@ -52,6 +53,8 @@ interface StreamWrite {
   candidates: DecidedEvent[]
   /** The decider, given the stream's history (sealed data opened): the events to record, in clear. */
   decide(history: DecidedEvent[]): DecidedEvent[]
+  /** The cross-stream rule keys the write relies on or changes, given the stream's history (guards.ts). */
+  guards?(history: DecidedEvent[]): string[]
   /** The client's expected revision; without it the handler retries on a conflict. */
   expectedRevision?: number
   /** Decide only: answer what the append would, write nothing. */
@@ -125,6 +128,13 @@ export function createCommands(deps: CommandDeps): Commands {
 
   const open = openDecided(deps.personalData?.decryptor)
 
+  /** The guards' current versions; none on a store that keeps no guards (its rules hold per process). */
+  async function guardsAt(names: string[]): Promise<Guard[]> {
+    const { guardVersion } = store
+    if (guardVersion === undefined) return []
+    return Promise.all(names.map(async (name) => ({ name, version: await guardVersion.call(store, name) })))
+  }
+
   /**
    * The one write pipeline: read the stream (after the projections reach the head, when the
    * decision reads other streams), judge re-sends in clear, decide on clear data, seal, append
@@ -132,36 +142,38 @@ export function createCommands(deps: CommandDeps): Commands {
    * the new events (so the next command and any read see them).
    */
   async function write(w: StreamWrite): Promise<AppendResult> {
-    return locks.withLocks([w.streamId, ...w.lockKeys], async () => {
-      for (let attempt = 1; ; attempt++) {
-        if (w.crossStream) await runner.require(await store.headPosition())
-        const stored = await store.readStream(w.streamId)
-        const history = stored.map((e) => open(toDecided(e)))
-        if (w.dryRun) return decideDryRun(w.dryRun, w.streamId, stored, history, w.candidates, w.expectedRevision, w.decide)
-        const byId = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
-        const original = judgeClearResend(w.streamId, w.candidates, (id) => byId.get(id))
-        if (original !== undefined) {
-          await runner.require(original.position)
-          return original
-        }
-        const current = stored.length - 1
-        if (w.expectedRevision !== undefined && w.expectedRevision !== current) {
-          throw new WrongExpectedRevision(w.streamId, w.expectedRevision, current)
-        }
-        const proposed = w.decide(history).map((e) => toStored(deps.personalData, w.actor, w.correlationId, e))
-        try {
-          // Keys made to seal these events are durable before the events are.
-          await deps.personalData?.keys.persist()
-          // Ids recorded in other streams are the store's to find: 409 duplicate-event-id.
-          const result = await store.append(w.streamId, current, proposed)
-          await runner.require(result.position)
-          return result
-        } catch (error) {
-          const retry = error instanceof WrongExpectedRevision && w.expectedRevision === undefined && attempt < MAX_ATTEMPTS
-          if (!retry) throw error
-        }
-      }
-    })
+    // Another writer moved the stream (when the caller named no revision) or a guard: decide again.
+    const conflict = (error: unknown) => error instanceof WrongExpectedRevision
+      && (w.expectedRevision === undefined || error.streamId.startsWith('guard:'))
+    return locks.withLocks([w.streamId, ...w.lockKeys], () => retrying(() => attempt(w), { ...CONFLICT_RETRY, retryIf: conflict }))
+  }
+
+  /** One pass of the pipeline; a conflict it meets is thrown for `write` to retry. */
+  async function attempt(w: StreamWrite): Promise<AppendResult> {
+    const stored = await store.readStream(w.streamId)
+    const history = stored.map((e) => open(toDecided(e)))
+    // Guard versions are read before the projections catch up: whatever moved a guard up to
+    // that version is then in the facts the decision reads (store/types.ts Guard).
+    const guards = w.dryRun ? [] : await guardsAt(w.guards?.(history) ?? [])
+    if (w.crossStream) await runner.require(await store.headPosition())
+    if (w.dryRun) return decideDryRun(w.dryRun, w.streamId, stored, history, w.candidates, w.expectedRevision, w.decide, w.actor)
+    const byId = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
+    const original = judgeClearResend(w.streamId, w.candidates, (id) => byId.get(id))
+    if (original !== undefined) {
+      await runner.require(original.position)
+      return original
+    }
+    const current = stored.length - 1
+    if (w.expectedRevision !== undefined && w.expectedRevision !== current) {
+      throw new WrongExpectedRevision(w.streamId, w.expectedRevision, current)
+    }
+    const proposed = w.decide(history).map((e) => toStored(deps.personalData, w.actor, w.correlationId, e))
+    // Keys made to seal these events are durable before the events are.
+    await deps.personalData?.keys.persist()
+    // Ids recorded in other streams are the store's to find: 409 duplicate-event-id.
+    const result = await store.append(w.streamId, current, proposed, guards)
+    await runner.require(result.position)
+    return result
   }
 
   const correlation = (options?: { correlationId?: string }) => options?.correlationId ?? randomUUID()
@@ -180,10 +192,11 @@ export function createCommands(deps: CommandDeps): Commands {
   /** A write of one event, decided on its own stream alone. */
   const single = (
     actor: Actor, options: CommandOptions | undefined, streamId: string, candidate: DecidedEvent,
-    decide: (history: DecidedEvent[]) => DecidedEvent[], extra: { lockKeys?: string[]; crossStream?: boolean } = {},
+    decide: (history: DecidedEvent[]) => DecidedEvent[],
+    extra: { lockKeys?: string[]; crossStream?: boolean; guards?: () => string[] } = {},
   ) => write({
     streamId, actor, correlationId: correlation(options), lockKeys: extra.lockKeys ?? [], crossStream: extra.crossStream ?? false,
-    candidates: [candidate], decide,
+    candidates: [candidate], decide, guards: extra.guards,
   })
 
   const commands: Commands = {
@@ -211,7 +224,7 @@ export function createCommands(deps: CommandDeps): Commands {
       const command = { type: 'CloseCohort', eventId: eventIdOf(options?.eventId), cohortId, closedOn } as const
       return single(actor, options, toCohortStreamId(cohortId), { eventId: command.eventId, type: 'CohortClosed', data: { cohortId, closedOn } },
         (history) => decideCohort(command, foldCohort(history), { actor, operatorExists: (id) => operatorExists(runner.state, id) }),
-        { lockKeys: [`cohort:${cohortId}`] })
+        { lockKeys: [`cohort:${cohortId}`], guards: () => [seatsGuard(cohortId)] })
     },
 
     async setProgrammeTarget(actor, input, options) {
@@ -247,6 +260,7 @@ export function createCommands(deps: CommandDeps): Commands {
         // projections for every row, as the rows before it leave them.
         crossStream: options?.dryRun !== undefined || command.events.some((e) => CROSS_STREAM_TYPES.has(e.type)),
         candidates: learnerEventsOf(command),
+        guards: (history) => learnerGuards(learnerEventsOf(command), history),
         expectedRevision: options?.expectedRevision,
         dryRun: options?.dryRun,
         decide: (history) => decideLearner(command, foldLearner(history), ctx),

@@ -19,13 +19,14 @@ import { toLearnerStreamId, type Actor, type Envelope } from '../../events'
 import { cohortFacts } from '../../projections/cohorts'
 import { personHasActiveRecord } from '../../projections/learners'
 import { operatorExists } from '../../projections/operators'
-import { decideLearner, evolveLearner, foldLearner, type LearnerState, type RecordLearnerEvents } from '../domain'
+import { decideLearner, evolveLearner, foldLearner, learnerEventsOf, type LearnerState, type RecordLearnerEvents } from '../domain'
 import type { DecidedEvent, LearnerContext } from '../domain/types'
 import { LedgerError, StoreUnavailable } from '../errors'
 import { normalEventId } from '../store/resend'
 import type { AppendResult, EventStore, ProposedEvent } from '../store/types'
 import { createDryRun } from './import/dry-run'
 import type { KeyedLocks } from './locks'
+import { learnerGuards } from './guards'
 import { judgeClearResend, type KnownEvent } from './resend'
 import type { ProjectionRunner } from './runner'
 import type { LearnerEventInput } from './types'
@@ -69,6 +70,8 @@ interface Pending {
   /** Rows accepted so far, in order, each with its stored (sealed) event. */
   rows: Array<{ index: number; event: ProposedEvent }>
   expectedRevision: number
+  /** The guards its rows rely on or change. */
+  guards: Set<string>
 }
 
 const toDecidedStored = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
@@ -106,42 +109,61 @@ export function createRowBatches(deps: RowBatchDeps) {
 
     const refused: number[] = []
     await locks.withLocks([...keys], async () => {
-      await runner.require(await store.headPosition())
-      const scratch = createDryRun()
-      const ctx = scratch.context(learnerContext(runner, actor))
       /** Per learner stream of the batch: its state after its recorded events and the rows accepted so far. */
       const streams = new Map<string, StreamEntry>()
       const pending = new Map<string, Pending>()
+      // Each learner's stream, read once, and the guards each row relies on or changes (guards.ts),
+      // judged against the stream and every row of that learner before it (more is harmless).
+      const rowGuards: string[][] = new Array(rows.length)
+      const before = new Map<string, DecidedEvent[]>()
+      for (let index = 0; index < rows.length; index++) {
+        const command = commands[index]?.command
+        if (command === undefined) continue
+        const streamId = toLearnerStreamId(rows[index].learnerId)
+        if (!streams.has(streamId)) {
+          const stored = await store.readStream(streamId)
+          const history = stored.map((e) => open(toDecidedStored(e)))
+          const state = foldLearner(history)
+          const seen = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
+          streams.set(streamId, { stored, recordedState: state, state, seen })
+          before.set(streamId, history)
+        }
+        const candidates = learnerEventsOf(command)
+        rowGuards[index] = learnerGuards(candidates, before.get(streamId) ?? [])
+        before.get(streamId)?.push(...candidates)
+      }
+      // Versions read before the projections catch up (store/types.ts Guard), then moved in order.
+      const guardVersions = new Map<string, number>()
+      if (store.guardVersion !== undefined) {
+        for (const name of new Set(rowGuards.flat())) guardVersions.set(name, await store.guardVersion(name))
+      }
+      await runner.require(await store.headPosition())
+      const scratch = createDryRun()
+      const ctx = scratch.context(learnerContext(runner, actor))
 
       for (let index = 0; index < rows.length; index++) {
         const command = commands[index]?.command
         if (command === undefined) continue
         const streamId = toLearnerStreamId(rows[index].learnerId)
-        let entry = streams.get(streamId)
-        if (entry === undefined) {
-          const stored = await store.readStream(streamId)
-          const history = stored.map((e) => open(toDecidedStored(e)))
-          const state = foldLearner(history)
-          const seen = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
-          entry = { stored, recordedState: state, state, seen }
-          streams.set(streamId, entry)
-        }
+        const entry = streams.get(streamId)!
         const { seen } = entry
         try {
-          const [candidate] = command.events.map((e) => ({ eventId: e.eventId, type: e.type, data: { learnerId: command.learnerId, ...e.data } }))
+          const [candidate] = learnerEventsOf(command)
           const original = judgeClearResend(streamId, [candidate], (id) => seen.get(id))
           if (original !== undefined) {
             outcomes[index] = original
             continue
           }
           const [decided] = decideLearner(command, entry.state, ctx)
-          entry.state = evolveLearner(entry.state, decided)
+          // Recorded by this batch's actor: a later row may retract it, if that actor may.
+          entry.state = evolveLearner(entry.state, { ...decided, actor })
           const { recordedState } = entry
           scratch.recordState(streamId, () => recordedState, entry.state, [decided])
           seen.set(decided.eventId, { event: decided, position: 0, streamRevision: -1 })
-          const write = pending.get(streamId) ?? { streamId, rows: [], expectedRevision: entry.stored.length - 1 }
+          const write = pending.get(streamId) ?? { streamId, rows: [], expectedRevision: entry.stored.length - 1, guards: new Set<string>() }
           // Sealed once accepted: a refused row leaves no key behind.
           write.rows.push({ index, event: deps.toStored(actor, correlationId, decided) })
+          for (const name of rowGuards[index]) write.guards.add(name)
           pending.set(streamId, write)
         } catch (error) {
           if (!(error instanceof LedgerError)) throw error
@@ -152,8 +174,14 @@ export function createRowBatches(deps: RowBatchDeps) {
       if (pending.size > 0) await deps.beforeAppend?.()
       // Every learner's accepted rows at once: the store commits them together.
       const appends = [...pending.values()].map(async (entry) => {
+        // The appends commit in this order, so each expects the versions the ones before it leave.
+        const guards = store.guardVersion === undefined ? [] : [...entry.guards].map((name) => {
+          const version = guardVersions.get(name) ?? 0
+          guardVersions.set(name, version + 1)
+          return { name, version }
+        })
         try {
-          const result = await store.append(entry.streamId, entry.expectedRevision, entry.rows.map((r) => r.event))
+          const result = await store.append(entry.streamId, entry.expectedRevision, entry.rows.map((r) => r.event), guards)
           entry.rows.forEach((r, i) => {
             const event = result.events[i]
             outcomes[r.index] = {

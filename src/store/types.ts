@@ -15,6 +15,19 @@ export interface ProposedEvent {
   causationId?: string
 }
 
+/**
+ * A cross-stream rule key a decision read (`seats:C-1`, `person:<key>`) and the version it read.
+ * An append given guards succeeds only if every guard is still at that version, and moves each
+ * to the next version in the same atomic write as its events; otherwise it throws
+ * WrongExpectedRevision (stream `guard:<name>`) and writes nothing. Two writers anywhere that
+ * decided on the same rule key can therefore never both win: the loser decides again on the
+ * winner's events.
+ */
+export interface Guard {
+  name: string
+  version: number
+}
+
 export interface AppendResult {
   streamId: string
   /** Revision of the last event appended. */
@@ -62,7 +75,13 @@ export interface SubscribeHandlers {
  */
 export interface EventStore {
   readonly kind: 'sqlite' | 'eventstoredb'
-  append(streamId: string, expectedRevision: ExpectedRevision, events: ProposedEvent[]): Promise<AppendResult>
+  append(streamId: string, expectedRevision: ExpectedRevision, events: ProposedEvent[], guards?: readonly Guard[]): Promise<AppendResult>
+  /**
+   * A guard's current version (0: never written), read before deciding. Absent on a store that
+   * cannot keep guards atomically with an append: its cross-stream rules then hold within one
+   * process only (README, several instances).
+   */
+  guardVersion?(name: string): Promise<number>
   /** Every event of a stream, oldest first; empty when the stream does not exist. */
   readStream(streamId: string): Promise<Envelope[]>
   /** The log in position order, from `fromPosition` inclusive. Streams: memory stays bounded. */

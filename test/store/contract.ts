@@ -211,6 +211,24 @@ export function runStoreContract(name: string, open: Open): void {
       t.equal(await store.headPosition(), head, 'nothing was written')
     })
 
+    t.test('an eventId sent in upper case is stored, hashed and recognised in lower case', async (t) => {
+      const store = await use(t)
+      const s = newStream()
+      const upper = proposed(0, { eventId: randomUUID().toUpperCase() })
+      const first = await store.append(s, -1, [upper])
+      const lower = upper.eventId.toLowerCase()
+      t.equal(first.events[0].eventId, lower, 'answered in lower case')
+      const [stored] = await store.readStream(s)
+      t.equal(stored.eventId, lower, 'read back in lower case')
+      const { recordedAt, actor, prevHash, hash } = stored.metadata
+      t.equal(hash, eventHash({ ...stored, recordedAt, actor, prevHash }), 'the hash covers the id as stored')
+      for (const eventId of [lower, upper.eventId]) {
+        t.same(await store.append(s, -1, [{ ...upper, eventId }]), { ...first, duplicate: true }, `a re-send as ${eventId === lower ? 'lower' : 'upper'} case is recognised`)
+      }
+      t.type(await rejection(store.append(newStream(), -1, [{ ...upper, eventId: lower }])), DuplicateEventId, 'one id in either case')
+      t.equal((await store.readStream(s)).length, 1)
+    })
+
     t.test('the hash chain: genesis at revision 0, each hash recomputes and links', async (t) => {
       const store = await use(t)
       const s = newStream()

@@ -70,7 +70,7 @@ t.test('the connection is WAL, synchronous FULL, with a busy timeout and foreign
   t.equal(db.pragma('synchronous', { simple: true }), 2)
   t.equal(db.pragma('busy_timeout', { simple: true }), 1234)
   t.equal(db.pragma('foreign_keys', { simple: true }), 1)
-  t.equal(db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), '1')
+  t.equal(db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), '2')
 })
 
 t.test('the store creates its file in WAL mode', async (t) => {
@@ -358,4 +358,43 @@ t.test('group commit: subscribers see a whole batch, in order', async (t) => {
   await all
   await sub.stop()
   t.same(seen, [1, 2, 3, 4, 5])
+})
+
+t.test('guards: two connections that decided on one rule key cannot both append; a version-1 file gains the table', async (t) => {
+  const { store: a, file } = openTemp(t)
+  const b = openSqliteStore(file)
+  t.teardown(() => b.close())
+  const seats = 'seats:C-1'
+  t.equal(await a.guardVersion(seats), 0, 'a guard never written is at version 0')
+  // Both read version 0, both decided; the first append moves the guard, the second is refused whole.
+  const first = await a.append('learner-A', -1, [proposed(0)], [{ name: seats, version: 0 }])
+  t.equal(first.streamRevision, 0)
+  const refused = await rejection(b.append('learner-B', -1, [proposed(1)], [{ name: seats, version: 0 }]))
+  t.match(refused, { code: 'wrong-expected-revision', streamId: `guard:${seats}`, expected: 0, actual: 1 })
+  t.same(await b.readStream('learner-B'), [], 'the refused append wrote nothing')
+  t.equal(await b.guardVersion(seats), 1)
+  // Deciding again on version 1 succeeds; a guard other appends do not name stays where it is.
+  await b.append('learner-B', -1, [proposed(1)], [{ name: seats, version: 1 }, { name: 'person:abcd', version: 0 }])
+  t.same([await a.guardVersion(seats), await a.guardVersion('person:abcd'), await a.guardVersion('seats:C-2')], [2, 1, 0])
+  // A re-send is answered from the log and moves no guard.
+  const resent = await a.append('learner-A', -1, first.events.map(() => proposed(0)).map((p, i) => ({ ...p, eventId: first.events[i].eventId })), [{ name: seats, version: 0 }])
+  t.equal(resent.duplicate, true)
+  t.equal(await a.guardVersion(seats), 2)
+
+  const old = tempFile(t)
+  const raw = new Database(old)
+  raw.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    INSERT INTO meta VALUES ('schema_version', '1');
+    CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL,
+      stream_revision INTEGER NOT NULL, type TEXT NOT NULL, schema_version INTEGER NOT NULL, data TEXT NOT NULL,
+      metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, fingerprint TEXT NOT NULL, UNIQUE (stream_id, stream_revision));
+    CREATE TABLE streams (stream_id TEXT PRIMARY KEY, last_revision INTEGER NOT NULL, head_hash TEXT NOT NULL) WITHOUT ROWID;`)
+  raw.close()
+  const readOnly = openSqliteStore(old, { readonly: true })
+  t.equal(await readOnly.headPosition(), 0, 'a version-1 file still opens read-only, unchanged')
+  await readOnly.close()
+  const migrated = openSqliteStore(old)
+  await migrated.append('learner-C', -1, [proposed(0)], [{ name: seats, version: 0 }])
+  t.equal(await migrated.guardVersion(seats), 1, 'opened for writing, it gains the guards table')
+  await migrated.close()
 })

@@ -8,7 +8,7 @@
  * on a real append; derived eventIds include the learnerId, so it takes a client-chosen id), and
  * writes made by others while it runs. Positions in its results are 0: nothing was recorded.
  */
-import type { Envelope, PersonalDataDecryptor } from '../../../events'
+import type { Actor, Envelope, PersonalDataDecryptor } from '../../../events'
 import { openDecided } from '../../privacy/personal-data'
 import { foldLearner, learnerStatus, type LearnerState } from '../../domain'
 import type { DecidedEvent, LearnerContext } from '../../domain/types'
@@ -122,7 +122,7 @@ export function createDryRun(decryptor?: PersonalDataDecryptor): ScratchLedger {
  */
 export function decideDryRun(
   dryRun: DryRun, streamId: string, stored: Envelope[], history: DecidedEvent[], candidates: DecidedEvent[],
-  expectedRevision: number | undefined, decide: (history: DecidedEvent[]) => DecidedEvent[],
+  expectedRevision: number | undefined, decide: (history: DecidedEvent[]) => DecidedEvent[], actor: Actor,
 ): AppendResult {
   const all = [...history, ...dryRun.pending(streamId)]
   const byId = new Map(all.map((event, revision) => [normalEventId(event.eventId), { event, streamRevision: revision, position: stored[revision]?.position ?? 0 }]))
@@ -130,7 +130,8 @@ export function decideDryRun(
   if (original !== undefined) return original
   const current = all.length - 1
   if (expectedRevision !== undefined && expectedRevision !== current) throw new WrongExpectedRevision(streamId, expectedRevision, current)
-  const decided = decide(all)
+  // Kept with their author: a later row of the dry run may retract them, if that author may.
+  const decided = decide(all).map((e) => ({ ...e, actor }))
   dryRun.record(streamId, history, decided)
   const events = decided.map((p, i) => ({ eventId: p.eventId, type: p.type, streamRevision: current + 1 + i, position: 0 }))
   return { streamId, streamRevision: current + decided.length, position: 0, events, duplicate: false }

@@ -14,12 +14,13 @@
  *
  * Durability is unchanged: nobody is answered before the COMMIT (synchronous=FULL) returned.
  */
-import type { AppendResult, ExpectedRevision, ProposedEvent } from '../types'
+import type { AppendResult, ExpectedRevision, Guard, ProposedEvent } from '../types'
 
 export interface AppendRequest {
   streamId: string
   expectedRevision: ExpectedRevision
   events: ProposedEvent[]
+  guards?: readonly Guard[]
 }
 
 /** What one append of a batch came to: its result, or the error that refused it alone. */

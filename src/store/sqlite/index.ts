@@ -32,6 +32,7 @@ export interface SqliteStoreOptions {
 
 /** The SQLite store, with what its tests and benchmarks observe of group commit. */
 export interface SqliteStore extends EventStore {
+  guardVersion(name: string): Promise<number>
   /** Counters since the store was opened; a snapshot, not a live view. */
   groupCommitStats(): GroupCommitStats
 }
@@ -90,10 +91,14 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   return {
     kind: 'sqlite',
 
-    async append(streamId, expectedRevision, events) {
+    async append(streamId, expectedRevision, events, guards) {
       if (events.length === 0) throw new TypeError('append needs at least one event')
       if (closing !== undefined) throw new StoreUnavailable()
-      return committer.submit({ streamId, expectedRevision, events })
+      return committer.submit({ streamId, expectedRevision, events, guards })
+    },
+
+    async guardVersion(name) {
+      return guard(() => st.guardVersion.get(name) ?? 0)
     },
 
     async readStream(streamId) {

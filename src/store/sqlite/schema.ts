@@ -3,13 +3,18 @@ import { preparePrivateDatabaseFile } from './file-mode'
 import { openReadOnly, type ReadOnlyDatabase } from './read-only'
 
 /** Bumped with every change to the DDL below; `migrate` brings older files up to it. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
+/** The oldest version this build still reads: version 2 only added `guards`, which reads never touch. */
+const OLDEST_READABLE = 1
 
 /*
  * `position` is the rowid with AUTOINCREMENT, so a position is never reused, even after the last
  * event is gone. `fingerprint` (payloadFingerprint) is what an idempotent re-send must match.
  * `recorded_at` repeats metadata.recordedAt so the next append reads it without parsing JSON.
  * `streams` keeps each stream's head so an append never scans the stream.
+ * `guards` (version 2) holds a version per cross-stream rule key (a cohort's seats, a person): a
+ * write whose decision read such a rule bumps its version in the same transaction as its events,
+ * expecting the version it read, so two processes on one file can never both win (store/types.ts).
  */
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -35,6 +40,11 @@ CREATE TABLE IF NOT EXISTS streams (
   stream_id     TEXT    PRIMARY KEY,
   last_revision INTEGER NOT NULL,
   head_hash     TEXT    NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS guards (
+  name    TEXT    PRIMARY KEY,
+  version INTEGER NOT NULL
 ) WITHOUT ROWID;
 `
 
@@ -66,10 +76,10 @@ export function openDatabaseReadOnly(file: string, { busyTimeoutMs }: OpenOption
   const handle = openReadOnly(file, { busyTimeoutMs })
   try {
     const version = readSchemaVersion(handle.db)
-    if (version !== SCHEMA_VERSION) {
+    if (version === undefined || version < OLDEST_READABLE || version > SCHEMA_VERSION) {
       throw new Error(version === undefined
         ? 'the file holds no event store'
-        : `the event store file has schema version ${version}; this build reads ${SCHEMA_VERSION}`)
+        : `the event store file has schema version ${version}; this build reads ${OLDEST_READABLE} to ${SCHEMA_VERSION}`)
     }
     return handle
   } catch (error) {
@@ -84,7 +94,7 @@ function migrate(db: Database.Database): void {
   if (current !== undefined && current > SCHEMA_VERSION) {
     throw new Error(`the event store file has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`)
   }
-  // Only version 1 exists so far: a file without a version is new.
+  // The DDL only adds tables (IF NOT EXISTS): it brings a new file or any older version up to date.
   db.transaction(() => {
     db.exec(DDL)
     db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)

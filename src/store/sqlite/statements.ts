@@ -28,6 +28,8 @@ const EVENT_COLUMNS = 'position, event_id, stream_id, stream_revision, type, sch
 
 /** Every statement the adapter runs, prepared once per connection. */
 export function prepareStatements(db: Database.Database) {
+  let guardVersion: Database.Statement<[string], number> | undefined
+  let setGuard: Database.Statement<[name: string, version: number]> | undefined
   return {
     recordedById: db.prepare<[string], RecordedRow>(
       'SELECT position, stream_id, stream_revision, type, fingerprint FROM events WHERE event_id = ?'),
@@ -50,6 +52,14 @@ export function prepareStatements(db: Database.Database) {
     /** One page of the log from a position, inclusive. */
     page: db.prepare<[fromPosition: number, limit: number], EventTuple>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true),
+    // Prepared on first use: a version-1 file opened read-only has no guards table, and reads never need one.
+    get guardVersion() {
+      return (guardVersion ??= db.prepare<[string], number>('SELECT version FROM guards WHERE name = ?').pluck())
+    },
+    get setGuard() {
+      return (setGuard ??= db.prepare<[name: string, version: number]>(
+        `INSERT INTO guards (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version`))
+    },
     // Reads the file, not just the connection, so a broken file shows.
     ping: db.prepare<[], string>(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck(),
   }

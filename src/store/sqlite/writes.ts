@@ -3,7 +3,7 @@ import { DuplicateEventId, LedgerError, WrongExpectedRevision } from '../../erro
 import { judgeResend, normalEventId, type RecordedRef } from '../resend'
 import type Database from 'better-sqlite3'
 import { canonicalData, eventHash, nextRecordedAt, payloadFingerprint } from '../hash'
-import type { AppendResult, ProposedEvent } from '../types'
+import type { AppendResult, Guard, ProposedEvent } from '../types'
 import type { AppendRequest, Outcome } from './group-commit'
 import type { Statements } from './statements'
 
@@ -21,7 +21,7 @@ export function batchAppender(
   const appendOne = db.transaction(appendInTransaction)
   const all = db.transaction((batch: AppendRequest[]) => batch.map((r): Outcome => {
     try {
-      return { ok: true, result: appendOne(st, now, r.streamId, r.expectedRevision, r.events) }
+      return { ok: true, result: appendOne(st, now, r.streamId, r.expectedRevision, r.events, r.guards ?? []) }
     } catch (error) {
       // SQLite gave up the whole transaction (I/O error, full disk): the batch fails as one.
       if (!db.inTransaction) throw error
@@ -34,6 +34,7 @@ export function batchAppender(
 /** The whole body of one append; the caller runs it inside a transaction or savepoint. */
 export function appendInTransaction(
   st: Statements, now: () => Date, streamId: string, expectedRevision: number, proposed: ProposedEvent[],
+  guards: readonly Guard[] = [],
 ): AppendResult {
   // EventIds are stored in lower case (resend.ts): a UUID is the same id in either case.
   const events = proposed.map((e) => ({ ...e, eventId: normalEventId(e.eventId) }))
@@ -46,6 +47,12 @@ export function appendInTransaction(
   const head = st.streamHead.get(streamId)
   const actual = head?.last_revision ?? -1
   if (actual !== expectedRevision) throw new WrongExpectedRevision(streamId, expectedRevision, actual)
+  // Under the write lock, so no other process can move a guard between this check and the commit.
+  for (const g of guards) {
+    const version = st.guardVersion.get(g.name) ?? 0
+    if (version !== g.version) throw new WrongExpectedRevision(`guard:${g.name}`, g.version, version)
+    st.setGuard.run(g.name, version + 1)
+  }
 
   // Read under the write lock, so no other writer can slip an earlier recordedAt in after it.
   const recordedAt = nextRecordedAt(now(), st.lastRecordedAt.get())
