@@ -35,6 +35,12 @@ export interface Config {
   /** LOG_FORMAT; unset: human-readable on a terminal, JSON lines otherwise (http/plugins/logging.ts). */
   logFormat?: LogFormat
   rateLimitPerMinute: number
+  /** Rows of imports (dry runs included) a key may send a minute; a file may overdraw it once (app/import/limits.ts). */
+  importRowsPerMinute: number
+  /** Rows of dry-run imports a key may send an hour, never overdrawn; 0: no dry runs. */
+  importDryRunRowsPerHour: number
+  /** Imports running at once in the service; a key runs one at a time. */
+  importsAtOnce: number
   docsEnabled: boolean
   /** Time to receive a whole request; bounds how long a too-large body is drained. */
   requestTimeoutMs: number
@@ -74,6 +80,9 @@ const VARIABLES = {
   LOG_LEVEL: { schema: z.enum(LOG_LEVELS), must: `be one of ${LOG_LEVELS.join(', ')}` },
   LOG_FORMAT: { schema: z.enum(LOG_FORMATS), must: `be one of ${LOG_FORMATS.join(', ')}` },
   LEDGER_RATE_LIMIT: { schema: int(1, 1_000_000), must: 'be an integer from 1 to 1000000 (requests a minute per key)' },
+  LEDGER_IMPORT_ROWS_PER_MINUTE: { schema: int(1, 100_000_000), must: 'be an integer from 1 to 100000000 (import rows a minute per key)' },
+  LEDGER_IMPORT_DRY_RUN_ROWS_PER_HOUR: { schema: int(0, 100_000_000), must: 'be an integer from 0 (no dry runs) to 100000000 (dry-run import rows an hour per key)' },
+  LEDGER_IMPORTS_AT_ONCE: { schema: int(1, 64), must: 'be an integer from 1 to 64 (imports running at once)' },
   LEDGER_DOCS: {
     schema: z.string().toLowerCase().refine((s) => TRUE.includes(s) || FALSE.includes(s)).transform((s) => TRUE.includes(s)),
     must: 'be true or false',
@@ -113,6 +122,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     logLevel: read(env, 'LOG_LEVEL') ?? 'info',
     ...(logFormat === undefined ? {} : { logFormat }),
     rateLimitPerMinute: read(env, 'LEDGER_RATE_LIMIT') ?? 600,
+    // About a fifth of what one instance imports (README, performance), so one key cannot hold
+    // the store; a whole 64 MiB file (about 290,000 rows) still goes through, then waits.
+    importRowsPerMinute: read(env, 'LEDGER_IMPORT_ROWS_PER_MINUTE') ?? 60_000,
+    // An operator's sheets are hundreds of rows; every dry-run row can ask the person rule.
+    importDryRunRowsPerHour: read(env, 'LEDGER_IMPORT_DRY_RUN_ROWS_PER_HOUR') ?? 5_000,
+    importsAtOnce: read(env, 'LEDGER_IMPORTS_AT_ONCE') ?? 2,
     docsEnabled: read(env, 'LEDGER_DOCS') ?? true,
     // Two minutes to receive a request: a 64 MiB import on a slow link fits, a slow drip does not.
     requestTimeoutMs: read(env, 'LEDGER_REQUEST_TIMEOUT_MS') ?? 120_000,

@@ -4,6 +4,7 @@ import type { PersonalKeyStore } from '../privacy/key-store'
 import { personalData as createPersonalData, type PersonalData } from '../privacy/personal-data'
 import { systemClock, type Clock } from './clock'
 import { createCommands } from './commands'
+import type { ImportEventId } from './import/event-id'
 import { ProjectionRunner } from './runner'
 import { SnapshotStore, type SnapshotLog } from './snapshots'
 import type { Commands } from './types'
@@ -13,6 +14,8 @@ export interface Ledger {
   runner: ProjectionRunner
   commands: Commands
   clock: Clock
+  /** The eventIds of import rows that name none (LedgerOptions.importEventId). */
+  importEventId?: ImportEventId
   /** Sealing, opening and erasure of personal data; undefined for a ledger without a key store. */
   personalData?: PersonalData
   eraser?: PersonalDataEraser
@@ -28,6 +31,12 @@ export interface Ledger {
 export interface LedgerOptions {
   store: EventStore
   personKey(nationalId: string): string
+  /**
+   * Derives the eventId of an import row that names none, keyed with the same pepper as
+   * personKey (import/event-id.ts keyedEventIds). Without it (tests, benchmarks) such rows are
+   * rejected `event-id-required`.
+   */
+  importEventId?: ImportEventId
   /**
    * Per-learner keys of personal data (src/privacy): applications are then written sealed
    * (schema version 2) and learners can be erased. The ledger closes it. Without it (tests,
@@ -68,6 +77,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     runner,
     commands,
     clock,
+    importEventId: options.importEventId,
     personalData,
     eraser,
     async start() {

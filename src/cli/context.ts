@@ -2,6 +2,7 @@ import { loadPepper, personKey } from '../auth/pepper'
 import type { Config } from '../config'
 import { ensureDataDir } from '../config'
 import { createLedger, type Ledger } from '../app/ledger'
+import { keyedEventIds } from '../app/import/event-id'
 import { openStore } from '../store/open'
 import type { EventStore } from '../store/types'
 import { openPersonalKeys } from '../privacy'
@@ -16,6 +17,7 @@ export async function openLedger(config: Config, store?: EventStore): Promise<Le
   const ledger = createLedger({
     store: store ?? (await openStore(config)),
     personKey: (nationalId) => personKey(pepper, nationalId),
+    importEventId: keyedEventIds(pepper),
     personalKeys: openPersonalKeys(config, pepper),
   })
   await ledger.start()

@@ -5,7 +5,8 @@
  * The file is checked whole first (nothing is written from a refused file), then imported with a
  * progress line on a terminal. The per-row report goes to --report (CSV or JSON, by extension);
  * stdout gets one summary JSON line. Exit 0: every row accepted or duplicate; 1: some rejected;
- * 2: bad arguments, or a file that cannot be read or is refused whole.
+ * 2: bad arguments, or a file that cannot be read or is refused whole. The API's import limits
+ * (app/import/limits.ts) do not apply: whoever runs it can read the data directory anyway.
  */
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
@@ -14,7 +15,7 @@ import { extname } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { LEARNER_EVENT_TYPES, type LearnerEventType } from '../../events'
-import { checkImport, csvReport, importRows, jsonReport, readImport, type ImportFormat, type ImportTotals, type RowResult } from '../app/import'
+import { checkImport, csvReport, importRows, jsonReport, readImport, type ImportEventId, type ImportFormat, type ImportTotals, type RowResult } from '../app/import'
 import type { Commands } from '../app/types'
 import { LedgerError } from '../errors'
 import { parseStrict } from './args'
@@ -36,6 +37,8 @@ export interface ImportArgs {
 /** What the command needs from a ledger; closed once the import is done. */
 export interface ImportLedger {
   commands: Commands
+  /** Keyed with the ledger's pepper, as the service's: a sheet imported either way derives the same ids. */
+  importEventId?: ImportEventId
   close(): Promise<void>
 }
 
@@ -101,7 +104,7 @@ export async function runImportCommand(
     const progress = progressLine(options.dryRun ? 'import (dry run)' : 'import')
     const results = observe(
       importRows(readImport(options.format, createReadStream(options.file)), ledger.commands, CLI_ACTOR, {
-        dryRun: options.dryRun, correlationId: `import-${randomUUID()}`,
+        dryRun: options.dryRun, eventIdOf: ledger.importEventId, correlationId: `import-${randomUUID()}`,
       }),
       (result) => {
         totals[result.status]++

@@ -3,7 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { harness, type Harness } from '../support/harness'
 import { setUp } from '../support/scenario'
+import { derivedEventId } from '../../src/app/import'
+import { openLedger } from '../../src/cli/context'
 import { runImportCommand, parseImportArgs } from '../../src/cli/import'
+import { loadConfig } from '../../src/config'
 import { ndjson, path, row, screened } from './support'
 
 function capture() {
@@ -18,7 +21,7 @@ async function run(h: Harness, args: string[]) {
   let opened = 0
   const code = await runImportCommand(args, async () => {
     opened++
-    return { commands: h.ledger.commands, close: async () => {} }
+    return { commands: h.ledger.commands, importEventId: h.ledger.importEventId, close: async () => {} }
   }, out, err)
   return { code, out: out.text, err: err.text, opened }
 }
@@ -108,4 +111,12 @@ t.test('the file type comes from the extension, or --type', async (t) => {
   t.match(parseImportArgs(['export.txt']), { format: { kind: 'ndjson' } })
   t.match(parseImportArgs(['export.txt', '--type', 'PlacementEnded']), { format: { kind: 'csv', type: 'PlacementEnded' } })
   t.match(parseImportArgs(['a.csv', '--type', 'PlacementEnded', '--report', 'r.JSON']), { report: { path: 'r.JSON', kind: 'json' } })
+})
+
+t.test("the command line derives eventIds under the ledger's pepper, as the service does", async (t) => {
+  const pepper = 'cli-pepper-cli-pepper-cli-pepper-cli-pepper'
+  const ledger = await openLedger(loadConfig({ LEDGER_DATA_DIR: t.testdir(), LEDGER_PEPPER: pepper, LOG_LEVEL: 'silent' }))
+  t.teardown(() => ledger.close())
+  const data = { decision: 'accepted', screenedOn: '2024-12-15' }
+  t.equal(ledger.importEventId?.('L-1', 'ApplicationScreened', data), derivedEventId(Buffer.from(pepper), 'L-1', 'ApplicationScreened', data))
 })

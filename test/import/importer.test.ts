@@ -1,12 +1,15 @@
 import t from 'tap'
 import type { Actor } from '../../events'
-import { createDryRun, importRows, type ImportItem, type RowResult } from '../../src/app/import'
+import { createDryRun, importRows, keyedEventIds, type ImportItem, type ImportOptions, type RowResult } from '../../src/app/import'
 import type { Commands, LearnerEventInput } from '../../src/app/types'
 import { badRequest, LedgerError, RuleViolation } from '../../src/errors'
 import type { LearnerRow, RowOutcome } from '../../src/app/row-batches'
 import type { AppendResult } from '../../src/store/types'
 
 const ACTOR: Actor = { keyId: 'op1', role: 'operator', operatorId: 'OP-1' }
+const eventIdOf = keyedEventIds(Buffer.from('pepper-pepper-pepper-pepper-pepper-32'))
+const dry = (extra: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: true, eventIdOf, ...extra })
+const real = (extra: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, eventIdOf, ...extra })
 
 interface Call {
   learnerId: string
@@ -57,7 +60,7 @@ async function collect(results: AsyncIterable<RowResult>): Promise<RowResult[]> 
 
 t.test('dry run: rows of different learners run side by side; one learner\'s wait for each other; results in line order', async (t) => {
   const { commands, calls, started } = pendingCommands()
-  const done = collect(importRows(from([item(1, 'A'), item(2, 'B'), item(3, 'A', '2024-12-16'), item(4, 'C')]), commands, ACTOR, { dryRun: true }))
+  const done = collect(importRows(from([item(1, 'A'), item(2, 'B'), item(3, 'A', '2024-12-16'), item(4, 'C')]), commands, ACTOR, dry()))
   await started(3)
   t.same(calls.map((c) => c.learnerId), ['A', 'B', 'C'], "A's second row waits for its first")
   calls[2].settle({})
@@ -76,7 +79,7 @@ t.test('dry run: rows of different learners run side by side; one learner\'s wai
 t.test('dry run: at most `concurrency` commands are in flight', async (t) => {
   const { commands, calls, started } = pendingCommands()
   const items = Array.from({ length: 10 }, (_, i) => item(i + 1, `L-${i}`))
-  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: true, concurrency: 3 }))
+  const done = collect(importRows(from(items), commands, ACTOR, dry({ concurrency: 3 })))
   await started(3)
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(calls.length, 3)
@@ -91,7 +94,7 @@ t.test('dry run: rows competing for a seat or a person are decided in file order
   const { commands, calls, started } = pendingCommands()
   const enrol = (line: number, learnerId: string): ImportItem => ({ line, learnerId, type: 'LearnerEnrolled', data: { cohortId: 'C-1', enrolledOn: '2025-01-06' } })
   const apply = (line: number, learnerId: string, nationalId: string): ImportItem => ({ line, learnerId, type: 'ApplicationSubmitted', data: { nationalId } })
-  const done = collect(importRows(from([enrol(1, 'A'), enrol(2, 'B'), apply(3, 'C', 'ab-12'), apply(4, 'D', ' AB.12 '), apply(5, 'E', 'XY')]), commands, ACTOR, { dryRun: true }))
+  const done = collect(importRows(from([enrol(1, 'A'), enrol(2, 'B'), apply(3, 'C', 'ab-12'), apply(4, 'D', ' AB.12 '), apply(5, 'E', 'XY')]), commands, ACTOR, dry()))
   await started(3)
   t.same(calls.map((c) => c.learnerId), ['A', 'C', 'E'], 'B waits for A (cohort C-1), D for C (same national id)')
   calls[0].settle({})
@@ -105,7 +108,7 @@ t.test('dry run: rows competing for a seat or a person are decided in file order
 t.test('dry run: row errors pass through; zod issues are summarised with paths inside data; other failures end the import', async (t) => {
   const { commands, calls, started } = pendingCommands()
   const items: ImportItem[] = [{ line: 1, code: 'invalid-json', message: 'bad' }, item(2, 'A'), item(3, 'B')]
-  const done = collect(importRows(from(items), commands, ACTOR, { dryRun: true }))
+  const done = collect(importRows(from(items), commands, ACTOR, dry()))
   await started(2)
   const issues = [
     { code: 'invalid_type', path: ['events', 0, 'data', 'screenedOn'], message: 'a date is YYYY-MM-DD' },
@@ -120,7 +123,7 @@ t.test('dry run: row errors pass through; zod issues are summarised with paths i
   ])
 
   const broken = pendingCommands()
-  const failing = collect(importRows(from([item(1, 'A'), item(2, 'B')]), broken.commands, ACTOR, { dryRun: true }))
+  const failing = collect(importRows(from([item(1, 'A'), item(2, 'B')]), broken.commands, ACTOR, dry()))
   await broken.started(2)
   broken.calls[1].settle({})
   broken.calls[0].settle({ error: new Error('disk on fire') })
@@ -149,7 +152,7 @@ const accepted = (row: LearnerRow): AppendResult =>
 t.test('a real import goes a chunk at a time, rows in file order, every row with a derived or its own eventId', async (t) => {
   const { commands, chunks } = chunkCommands(accepted)
   const items = Array.from({ length: 5 }, (_, i) => item(i + 1, `L-${i}`))
-  const results = await collect(importRows(from(items), commands, ACTOR, { dryRun: false, chunkRows: 2 }))
+  const results = await collect(importRows(from(items), commands, ACTOR, real({ chunkRows: 2 })))
   t.same(chunks.map((c) => c.map((r) => r.learnerId)), [['L-0', 'L-1'], ['L-2', 'L-3'], ['L-4']])
   t.same(results.map((r) => [r.line, r.status]), [[1, 'accepted'], [2, 'accepted'], [3, 'accepted'], [4, 'accepted'], [5, 'accepted']])
   t.ok(chunks.flat().every((r, i) => r.eventId === results[i].eventId && typeof r.eventId === 'string'), 'the eventId sent is the one answered')
@@ -163,7 +166,7 @@ t.test('a real import: row errors pass through in place, refused rows carry code
     return { ...accepted(row), duplicate: row.learnerId === 'C' }
   })
   const items: ImportItem[] = [item(1, 'A'), { line: 2, code: 'invalid-json', message: 'bad' }, item(3, 'B'), item(4, 'C'), item(5, 'D')]
-  const results = await collect(importRows(from(items), commands, ACTOR, { dryRun: false, chunkRows: 3 }))
+  const results = await collect(importRows(from(items), commands, ACTOR, real({ chunkRows: 3 })))
   t.same(results.map((r) => [r.line, r.status, r.code, r.message]), [
     [1, 'rejected', 'validation', 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD'],
     [2, 'rejected', 'invalid-json', 'bad'],
@@ -172,5 +175,5 @@ t.test('a real import: row errors pass through in place, refused rows carry code
     [5, 'accepted', undefined, undefined],
   ])
   const broken = chunkCommands(() => new Error('disk on fire'))
-  await t.rejects(collect(importRows(from([item(1, 'A')]), broken.commands, ACTOR, { dryRun: false })), /disk on fire/)
+  await t.rejects(collect(importRows(from([item(1, 'A')]), broken.commands, ACTOR, real())), /disk on fire/)
 })

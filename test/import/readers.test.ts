@@ -1,5 +1,5 @@
 import t from 'tap'
-import { checkImport, csvReport, dataColumns, derivedEventId, IMPORT_EVENT_ID_NAMESPACE, jsonReport, readImport, type ImportItem, type RowResult } from '../../src/app/import'
+import { checkImport, csvReport, dataColumns, derivedEventId, jsonReport, readImport, type ImportItem, type RowResult } from '../../src/app/import'
 import { decodeUtf8, splitLines } from '../../src/app/import/decode'
 import { LedgerError } from '../../src/errors'
 
@@ -49,11 +49,10 @@ t.test('a CSV row and the same NDJSON row are the same item', async (t) => {
   const [fromCsv] = await all(readImport({ kind: 'csv', type: 'FollowUpRecorded' }, chunks(csv)))
   const [fromNdjson] = await all(readImport({ kind: 'ndjson' }, chunks(ndjson)))
   t.same({ ...fromCsv, line: 0 }, { ...fromNdjson, line: 0 })
-  const id = derivedEventId('L-1', 'FollowUpRecorded', (fromCsv as Extract<ImportItem, { data: unknown }>).data)
-  t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a version 5 UUID')
-  t.equal(id, derivedEventId('L-1', 'FollowUpRecorded', { surveyedOn: '2025-11-02', status: 'employed', monthsAfterCompletion: 6 }), 'key order does not matter (canonical JSON)')
-  t.not(id, derivedEventId('L-2', 'FollowUpRecorded', { monthsAfterCompletion: 6, status: 'employed', surveyedOn: '2025-11-02' }))
-  t.equal(IMPORT_EVENT_ID_NAMESPACE, '209fef1a-672d-4d81-a5de-f2d038afb124', 'the namespace never changes: old sheets must derive the same ids')
+  const key = Buffer.from('pepper-pepper-pepper-pepper-pepper-32')
+  const data = (row: ImportItem) => (row as Extract<ImportItem, { data: unknown }>).data
+  t.equal(derivedEventId(key, 'L-1', 'FollowUpRecorded', data(fromCsv)), derivedEventId(key, 'L-1', 'FollowUpRecorded', data(fromNdjson)),
+    'so a row sent as CSV or as NDJSON derives the same eventId')
 })
 
 t.test('the check counts rows and refuses what no row survives', async (t) => {

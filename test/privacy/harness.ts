@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { keyedEventIds } from '../../src/app/import'
 import { createLedger, type Ledger } from '../../src/app/ledger'
 import { ledgerReadiness } from '../../src/app/readiness'
 import { KeyRing } from '../../src/auth/keys'
@@ -38,6 +39,7 @@ export function serviceLedger(dataDir: string): Ledger {
   return createLedger({
     store: openSqliteStore(join(dataDir, 'ledger.db')),
     personKey: (id) => personKey(PEPPER, id),
+    importEventId: keyedEventIds(PEPPER),
     personalKeys: openPersonalKeys({ dataDir }, PEPPER),
     snapshots: { dir: join(dataDir, 'snapshots'), log: { info: () => undefined, warn: () => undefined } },
   })
@@ -54,7 +56,7 @@ export async function privacyHarness(t: { teardown(fn: () => unknown): void }, d
       done()
     },
   })
-  const app = await buildApp({ config, keys: new KeyRing(KEY_ENTRIES), routes: serviceRoutes(ledger), logger: { stream }, readiness: ledgerReadiness(ledger) })
+  const app = await buildApp({ config, keys: new KeyRing(KEY_ENTRIES), routes: serviceRoutes(ledger, config), logger: { stream }, readiness: ledgerReadiness(ledger) })
   let open = true
   const close = async () => {
     if (!open) return

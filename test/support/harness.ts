@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { keyedEventIds } from '../../src/app/import'
 import { createLedger, type Ledger } from '../../src/app/ledger'
 import { ledgerReadiness } from '../../src/app/readiness'
 import type { Clock } from '../../src/app/clock'
@@ -71,14 +72,14 @@ export async function harness(t: { teardown(fn: () => unknown): void }, options:
   const storeNow = options.storeNow ?? (() => clock.now())
   const store = options.store ?? options.makeStore?.(dataDir) ?? openSqliteStore(join(dataDir, 'ledger.db'), { now: storeNow })
   const ledger = createLedger({
-    store, personKey: (id) => personKey(PEPPER, id), clock,
+    store, personKey: (id) => personKey(PEPPER, id), importEventId: keyedEventIds(PEPPER), clock,
     personalKeys: options.clearApplications ? undefined : openPersonalKeys({ dataDir }, PEPPER),
   })
   await ledger.start()
   const app = await buildApp({
     config,
     keys: new KeyRing(KEY_ENTRIES),
-    routes: serviceRoutes(ledger),
+    routes: serviceRoutes(ledger, config),
     logger: options.logger ?? false,
     readiness: ledgerReadiness(ledger),
   })
