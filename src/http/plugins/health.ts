@@ -5,6 +5,7 @@
 import fp from 'fastify-plugin'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { ErrorBody } from '../schemas'
 
 export type Readiness = () => Promise<{ ready: boolean; checks: Record<string, unknown> }>
 
@@ -25,7 +26,8 @@ export const healthPlugin = fp<{ readiness: Readiness }>(
       schema: {
         tags: ['operations'],
         summary: 'The store is reachable and the projections caught up',
-        response: { 200: Ready, 503: Ready },
+        // 503: not ready, or (error shape) shutting down: the closing hook answers before the route.
+        response: { 200: Ready, 503: z.union([Ready, ErrorBody]) },
       },
     }, async (request, reply) => {
       try {

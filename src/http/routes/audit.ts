@@ -1,11 +1,13 @@
 import { z } from 'zod'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { BusinessDate, GroupBy } from '../../../events'
+import { BusinessDate, DEFINITION_IDS, GROUP_BYS, GroupBy } from '../../../events'
 import { explainInsertion } from '../../../projections/indicators'
 import { MAX_EVENTS_LIMIT, ndjsonLog, readTimes, replay, ReplayQueue, verifyStore } from '../../app/audit'
 import type { Ledger } from '../../app/ledger'
 import { badRequest } from '../../errors'
+import { errorResponses } from '../schemas'
+import { Day, Groups, Instant, Sha256, Uuid } from './answers'
 import { awaitMinPosition, MinPositionQuery } from './common'
 import { KnownAt } from './indicators'
 
@@ -29,6 +31,54 @@ const ReplayBody = z.strictObject({
   asOf: AsOf.optional(),
 }).nullish().describe('optional: no body means knownAt now and asOf today')
 
+const Completer = z.strictObject({ learnerId: z.string(), completedOn: Day, eventIds: z.array(Uuid).describe('application, enrolment, completion') })
+
+const Explanation = z.strictObject({
+  groupBy: GroupBy,
+  key: z.string(),
+  asOf: Day,
+  knownAt: Instant,
+  position: z.number().int(),
+  population: z.array(Completer).describe("the measurable learners: the rate's denominator"),
+  placed: z.array(z.strictObject({
+    learnerId: z.string(),
+    placementId: z.string(),
+    eventIds: z.array(Uuid).describe("the completer's, then the placement and its confirming verification, if any"),
+  })).describe('the measurable learners counted as placed'),
+  notMeasurable: z.array(Completer).describe('the completers not yet measurable (provisional)'),
+})
+
+/** One member per key (the document lists them), in the order of `keys`. */
+const byKey = <V extends z.ZodType>(keys: readonly string[], value: V) => z.strictObject(Object.fromEntries(keys.map((key) => [key, value])))
+
+const Replayed = z.strictObject({
+  knownAt: Instant,
+  asOf: Day,
+  position: z.number().int().describe('the last position folded (0: none)'),
+  events: z.number().int().describe('how many events were folded'),
+  digest: Sha256.describe('SHA-256 of the RFC 8785 canonical JSON of the rebuilt state'),
+  indicators: byKey(DEFINITION_IDS, byKey(GROUP_BYS, Groups))
+    .describe('indicators[definition][groupBy]: the groups at asOf, InsertionGroup under insertion-180d-v1, EmploymentGroup under employment-at-6m-v1'),
+})
+
+const Verified = z.strictObject({
+  ok: z.boolean(),
+  streams: z.number().int(),
+  events: z.number().int(),
+  digest: Sha256.describe('SHA-256 of the sorted `streamId:headHash` lines joined by \\n'),
+  firstBreak: z.strictObject({
+    streamId: z.string(),
+    streamRevision: z.number().int(),
+    eventId: Uuid,
+    position: z.number().int(),
+    reason: z.enum(['revision', 'prev-hash', 'hash']),
+    expected: z.union([z.number(), z.string()]),
+    found: z.union([z.number(), z.string()]),
+  }).optional().describe('absent when every chain verifies'),
+})
+
+const NdjsonLog = z.string().describe('one Envelope (see the schema of that name) a line, in log order')
+
 const auditors = { roles: ['auditor'] as const }
 
 /** The audit endpoints (api.md "Audit"): auditors and admins only. */
@@ -43,13 +93,20 @@ export function auditRoutes(ledger: Ledger): FastifyPluginAsync {
         tags: ['audit'],
         summary: 'The whole log as NDJSON: every stored envelope in log order, streamed',
         description: 'One envelope a line (`application/x-ndjson`), from `fromPosition` inclusive, ending at the head the log had when the request arrived. Streamed with back-pressure in bounded memory; a failure of the store midway cuts the stream short (the last line is then incomplete or missing: compare positions).',
+        operationId: 'exportEvents',
         querystring: EventsQuery,
+        response: {
+          200: { description: 'the envelopes, streamed', content: { 'application/x-ndjson': { schema: NdjsonLog } } },
+          ...errorResponses(400, 503),
+        },
       },
     }, async (request, reply) => {
       const { fromPosition, limit } = request.query
       // Read before the 200 goes out, so an unreachable store is a 503, not a cut stream.
       const until = await ledger.store.headPosition()
-      return reply.type('application/x-ndjson; charset=utf-8').send(ndjsonLog(ledger.store, { fromPosition, limit, until }))
+      // The documented NDJSON, streamed: fastify sends a stream as it is, unserialized.
+      const streaming: FastifyReply = reply
+      return streaming.type('application/x-ndjson; charset=utf-8').send(ndjsonLog(ledger.store, { fromPosition, limit, until }))
     })
 
     app.get('/v1/audit/explain/insertion', {
@@ -58,7 +115,9 @@ export function auditRoutes(ledger: Ledger): FastifyPluginAsync {
         tags: ['audit'],
         summary: 'The learners behind one group of insertion figures, each with the eventIds that put it there',
         description: '`population`: the measurable learners (the rate\'s denominator); `placed`: those counted as placed (with the placement and its confirming verification, if any); `notMeasurable`: the completers not yet measurable (provisional). Their lengths are the indicator\'s measurable, placed and provisional.completed. A key no learner has answers empty lists.',
+        operationId: 'explainInsertion',
         querystring: ExplainQuery,
+        response: { 200: Explanation, ...errorResponses(400, 503) },
       },
     }, async (request) => {
       const q = request.query
@@ -76,7 +135,9 @@ export function auditRoutes(ledger: Ledger): FastifyPluginAsync {
         tags: ['audit'],
         summary: 'Rebuild every projection from the log in isolation, as known at a moment',
         description: 'Folds the events recorded at or before `knownAt` into a fresh state (the live projections are untouched and keep serving), and answers `{position, digest, indicators}`: `digest` is the SHA-256 of the RFC 8785 canonical JSON of the state, which holds no store position, so it is the same on every replay and on every store holding the same events; `indicators[definition][groupBy]` are the groups at `asOf`. A `knownAt` before the first event answers position 0 and empty figures. Replays run one at a time.',
+        operationId: 'replayLedger',
         body: ReplayBody,
+        response: { 200: Replayed, ...errorResponses(400, 413, 415, 503) },
       },
     }, async (request) => {
       const { asOf, knownAt } = readTimes(ledger.clock, request.body?.asOf, request.body?.knownAt)
@@ -89,6 +150,8 @@ export function auditRoutes(ledger: Ledger): FastifyPluginAsync {
         tags: ['audit'],
         summary: "Recompute every stream's hash chain; the first break and the summary digest",
         description: 'Checks each event in log order: revisions contiguous from 0 (`revision`), prevHash is the previous event\'s hash or 64 zeros at revision 0 (`prev-hash`), hash is the SHA-256 of the canonical fields (`hash`). `firstBreak` names the first failing event with `expected` vs `found`. `digest` is the SHA-256 of the `streamId:headHash` lines sorted by byte order and joined with \\n: keep it to prove later that no recorded history was rewritten.',
+        operationId: 'verifyLedger',
+        response: { 200: Verified, ...errorResponses(503) },
       },
     }, async () => verifyStore(ledger.store))
   }

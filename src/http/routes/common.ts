@@ -82,14 +82,17 @@ export function positionHeader(ledger: Ledger) {
   }
 }
 
-/** 201 for a write that recorded events; 200 with the original result for a re-send. */
+/**
+ * 201 for a write that recorded events; 200 with the original result for a re-send. The key
+ * comes last, as the answers have always had it (WriteResult.extend).
+ */
 export function writeAnswer<K extends Record<string, string>>(reply: FastifyReply, result: AppendResult, key: K) {
   reply.code(result.duplicate ? 200 : 201)
   return {
-    ...key,
     streamRevision: result.streamRevision,
     position: result.position,
     events: result.events,
+    ...key,
   }
 }
 

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { ErasureReason, Id } from '../../../events'
 import type { Ledger } from '../../app/ledger'
 import { LedgerError, notFound } from '../../errors'
+import { errorResponses } from '../schemas'
 import { actorOf, correlationOf } from './common'
 
 const ErasureBody = z.strictObject({
@@ -30,9 +31,14 @@ export function erasureRoutes(ledger: Ledger): FastifyPluginAsync {
         tags: ['learners'],
         summary: "Erase a learner's personal data (law 09-08, GDPR art. 17)",
         description: 'Records `PersonalDataErased` on the learner\'s stream, then destroys the learner\'s key: the sealed attributes (gender, birthYear, region, educationLevel, background, personKey) become unreadable in every copy of the log, and read `erased` everywhere (groupings by them show the learner under `erased`). The events stay, every hash chain still verifies, and the learner still counts in every total. 201 when recorded; 200 with the same answer when the learner was already erased (nothing written). 409 `personal-data-in-clear` for a learner whose application was recorded in clear (schema version 1): erasing it would mean rewriting history.',
+        operationId: 'eraseLearner',
         params: z.strictObject({ learnerId: Id }),
         body: ErasureBody,
-        response: { 200: ErasureAnswer, 201: ErasureAnswer },
+        response: {
+          200: ErasureAnswer.describe('already erased: the same answer, nothing written'),
+          201: ErasureAnswer.describe('erased'),
+          ...errorResponses(400, 404, 409, 413, 415, 503),
+        },
       },
     }, async (request, reply) => {
       if (ledger.eraser === undefined) {

@@ -6,6 +6,8 @@ import { progress } from '../../../projections/programme'
 import type { Ledger } from '../../app/ledger'
 import { IndicatorService } from '../../app/indicators'
 import { toCsv, wantsCsv } from '../csv'
+import { errorResponses, jsonOrCsv } from '../schemas'
+import { AnyGroup, IndicatorFigures, Progress } from './answers'
 import { awaitMinPosition, MinPositionQuery } from './common'
 
 export const KnownAt = z.iso.datetime({ offset: true }).describe('recorded-time axis: only events recorded at or before it count (default now)')
@@ -30,14 +32,20 @@ export function indicatorRoutes(ledger: Ledger, indicators: IndicatorService): F
         tags: ['indicators'],
         summary: 'Insertion (or employment-at-6m) figures by group, as of a business date and as known at a moment',
         description: 'Definitions: `insertion-180d-v1` (default) and `employment-at-6m-v1`; the group shape follows the definition (domain spec). Rates are unrounded ratios, null when their denominator is 0. CSV columns flatten nested fields with dots (`provisional.completed`).',
+        operationId: 'getInsertionIndicators',
         querystring: IndicatorQuery,
+        response: {
+          200: jsonOrCsv(IndicatorFigures, 'the figures', 'one line per group, the columns its fields, nested ones dotted (`provisional.completed`)'),
+          ...errorResponses(400, 503),
+        },
       },
     }, async (request, reply) => {
       const q = request.query
       await awaitMinPosition(ledger, q.minPosition)
       const answer = indicators.answer({ definition: q.definition, groupBy: q.groupBy, asOf: q.asOf, knownAt: q.knownAt })
       if (wantsCsv(q.format, request.headers.accept)) {
-        return reply.type('text/csv; charset=utf-8').send(toCsv(answer.figures.groups as unknown as Array<Record<string, unknown>>))
+        const groups: ReadonlyArray<z.output<typeof AnyGroup>> = answer.figures.groups
+        return reply.type('text/csv; charset=utf-8').send(toCsv([...groups]))
       }
       // The figures' JSON, its groups serialized once for every reader of the same figures.
       return reply.type('application/json; charset=utf-8').send(answer.json())
@@ -47,7 +55,9 @@ export function indicatorRoutes(ledger: Ledger, indicators: IndicatorService): F
       config: everyone,
       schema: {
         tags: ['indicators'], summary: 'Progress to the programme target: learners ever enrolled',
+        operationId: 'getProgress',
         querystring: MinPositionQuery,
+        response: { 200: Progress, ...errorResponses(400, 503) },
       },
     }, async (request) => {
       await awaitMinPosition(ledger, request.query.minPosition)

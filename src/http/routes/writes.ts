@@ -7,17 +7,15 @@ import {
 } from '../../../events'
 import type { Ledger } from '../../app/ledger'
 import { MAX_BATCH } from '../../app/commands'
+import { errorResponses } from '../schemas'
 import { actorOf, correlationOf, writeAnswer, WriteResult } from './common'
 
 const EventId = z.uuid().describe('client-chosen UUID; re-sending it is a no-op that answers the original result')
 
 /** One learner event as a client sends it, discriminated by type, each data object strict. */
-type LearnerEventBodyType = { type: LearnerEventType; data: unknown; eventId?: string }
-type AnyStrictObject = z.ZodObject<z.ZodRawShape>
-const bodies = LEARNER_EVENT_TYPES.map((type) =>
-  z.strictObject({ type: z.literal(type), data: learnerInputs[type], eventId: EventId.optional() }))
-export const LearnerEventBody = z.discriminatedUnion('type', bodies as unknown as [AnyStrictObject, ...AnyStrictObject[]]) as unknown as
-  z.ZodType<LearnerEventBodyType>
+const bodyOf = (type: LearnerEventType) => z.strictObject({ type: z.literal(type), data: learnerInputs[type], eventId: EventId.optional() })
+const [firstBody, ...otherBodies] = LEARNER_EVENT_TYPES.map(bodyOf)
+export const LearnerEventBody = z.discriminatedUnion('type', [firstBody, ...otherBodies])
 const LearnerBatchBody = z.strictObject({
   events: z.array(LearnerEventBody).min(1).max(MAX_BATCH),
   expectedRevision: z.number().int().min(-1).optional()
@@ -25,6 +23,13 @@ const LearnerBatchBody = z.strictObject({
 })
 
 const WithEventId = { eventId: EventId.optional() }
+
+/** 201 when recorded, 200 with the original answer for a re-send, and the errors a write meets. */
+const written = <T extends z.ZodType>(answer: T) => ({
+  200: answer.describe('a re-send of recorded eventIds: the original answer, nothing written'),
+  201: answer.describe('recorded'),
+  ...errorResponses(400, 409, 413, 415, 503),
+})
 
 export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
   return async (fastify) => {
@@ -35,8 +40,9 @@ export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
       config: { roles: ['admin'] },
       schema: {
         tags: ['setup'], summary: 'Register a training operator',
+        operationId: 'registerOperator',
         body: operatorEvents.OperatorRegistered.extend(WithEventId),
-        response: { 200: WriteResult.extend({ operatorId: z.string() }), 201: WriteResult.extend({ operatorId: z.string() }) },
+        response: written(WriteResult.extend({ operatorId: z.string() })),
       },
     }, async (request, reply) => {
       const { eventId, ...data } = request.body
@@ -48,8 +54,9 @@ export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
       config: { roles: ['admin', 'operator'] },
       schema: {
         tags: ['setup'], summary: 'Open a cohort (an operator opens only its own)',
+        operationId: 'openCohort',
         body: cohortEvents.CohortOpened.extend(WithEventId),
-        response: { 200: WriteResult.extend({ cohortId: z.string() }), 201: WriteResult.extend({ cohortId: z.string() }) },
+        response: written(WriteResult.extend({ cohortId: z.string() })),
       },
     }, async (request, reply) => {
       const { eventId, ...data } = request.body
@@ -61,9 +68,10 @@ export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
       config: { roles: ['admin', 'operator'] },
       schema: {
         tags: ['setup'], summary: 'Close a cohort for enrolments dated on or after closedOn',
+        operationId: 'closeCohort',
         params: z.strictObject({ cohortId: Id }),
         body: cohortEvents.CohortClosed.omit({ cohortId: true }).extend(WithEventId),
-        response: { 200: WriteResult.extend({ cohortId: z.string() }), 201: WriteResult.extend({ cohortId: z.string() }) },
+        response: written(WriteResult.extend({ cohortId: z.string() })),
       },
     }, async (request, reply) => {
       const { eventId, ...data } = request.body
@@ -76,8 +84,9 @@ export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
       config: { roles: ['admin'] },
       schema: {
         tags: ['setup'], summary: 'Set the programme target (the latest one counts)',
+        operationId: 'setProgrammeTarget',
         body: programmeEvents.ProgrammeTargetSet.extend(WithEventId),
-        response: { 200: WriteResult, 201: WriteResult },
+        response: written(WriteResult),
       },
     }, async (request, reply) => {
       const { eventId, ...data } = request.body
@@ -90,10 +99,11 @@ export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
       schema: {
         tags: ['learners'],
         summary: 'Record one learner event, or an atomic batch of up to 100',
+        operationId: 'recordLearnerEvents',
         description: 'Body: `{type, data, eventId?}` or `{events: [...], expectedRevision?}`. `learnerId` comes from the path, never from data; ApplicationSubmitted carries `nationalId`, which the server keys into `personKey` and never stores. A broken rule answers 409 with its code and writes nothing.',
         params: z.strictObject({ learnerId: Id }),
         body: z.union([LearnerEventBody, LearnerBatchBody]),
-        response: { 200: WriteResult.extend({ learnerId: z.string() }), 201: WriteResult.extend({ learnerId: z.string() }) },
+        response: written(WriteResult.extend({ learnerId: z.string() })),
       },
     }, async (request, reply) => {
       const body = request.body
