@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import type { Config } from '../config'
 import { ensureDataDir } from '../config'
@@ -9,6 +11,7 @@ import { buildApp } from '../http/app'
 import { serviceRoutes } from '../http/routes'
 import { loadPepper, personKey } from '../auth/pepper'
 import { createLedger, type Ledger } from '../app/ledger'
+import { keyedEventIds } from '../app/import/event-id'
 import { ledgerReadiness } from '../app/readiness'
 import { loggerOptions, logsArePretty, prettyStream } from '../http/plugins/logging'
 import { openStore } from '../store/open'
@@ -19,6 +22,18 @@ import { USAGE } from './help'
 import type { CliIo } from './output'
 
 const SHUTDOWN_GRACE_MS = 10_000
+
+/**
+ * Only SIGTERM and SIGINT close gracefully, as they always have. close-with-grace would also
+ * take these: an uncaught error would close the ledger, and so write a snapshot, from a state
+ * nobody vouches for (a crash leaves the last good one, and the log, to start again from); a
+ * listener on a real SIGSEGV, SIGBUS, SIGFPE or SIGILL would hang the process instead of letting
+ * it die (Node's documentation on signal events); the others keep their default meaning.
+ */
+const NOT_HANDLED: closeWithGrace.AllEvents[] = [
+  'uncaughtException', 'unhandledRejection', 'beforeExit',
+  'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGHUP', 'SIGQUIT', 'SIGUSR2',
+]
 
 /**
  * `placement-ledger serve [--demo]`: listens, follows the log, and closes cleanly on SIGTERM:
@@ -45,49 +60,44 @@ export async function serve(args: string[], config: Config, io: CliIo): Promise<
   const app = await buildApp({
     config,
     keys,
-    routes: serviceRoutes(ledger),
+    routes: serviceRoutes(ledger, config),
     readiness: ledgerReadiness(ledger),
     logger: stream === undefined ? {} : { stream },
   })
   await app.listen({ port: config.port, host: config.host })
 
-  let closing = false
-  // server.close() closes only the connections idle at that moment: a keep-alive connection
-  // whose request is still in flight stays open after its answer, and close() would wait for
-  // the client to hang up (or the 72 s keep-alive timeout), past the grace period. So while
-  // closing, each connection is closed as soon as its answer has gone.
-  app.server.on('request', (_request, response) => {
-    response.on('finish', () => {
-      if (closing) setImmediate(() => app.server.closeIdleConnections())
-    })
-  })
-  const shutdown = (signal: string) => {
-    if (closing) {
-      app.log.warn({ signal }, 'second signal: exiting now')
-      process.exit(1)
-    }
-    closing = true
-    app.log.info({ signal }, 'shutting down')
-    const force = setTimeout(() => {
-      app.log.error('shutdown took too long: exiting')
-      process.exit(1)
-    }, SHUTDOWN_GRACE_MS)
-    force.unref()
-    app.close()
-      .then(() => ledger.close())
-      .then(() => process.exit(0), (error) => {
-        app.log.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      })
-  }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+  closeOnSignal(app, ledger)
 
   if (demo) {
     // performance.now() counts from the process's start: "how long it took" is what the user waited.
     void runDemo({ ledger, log: app.log, url: browsableUrl(app.server.address()), clock: () => performance.now(), startedAt: 0 })
   }
   return new Promise<number>(() => { /* runs until a signal */ })
+}
+
+/**
+ * SIGTERM or SIGINT: stop accepting, finish in-flight requests (closing.ts), stop the
+ * projections, close the store, exit 0. A second signal, or the grace period running out,
+ * exits 1 at once; so does a failure while closing. Each step's log line carries a stable
+ * `event`, for whoever watches the logs (and the tests): its message is for people.
+ */
+function closeOnSignal(app: FastifyInstance, ledger: Ledger): void {
+  closeWithGrace({
+    delay: SHUTDOWN_GRACE_MS,
+    logger: false,
+    skip: NOT_HANDLED,
+    onSecondSignal: (signal) => app.log.warn({ event: 'second-signal', signal }, 'second signal: exiting now'),
+    onTimeout: (graceMs) => app.log.error({ event: 'shutdown-timeout', graceMs }, 'shutdown took too long: exiting'),
+  }, async ({ signal }) => {
+    app.log.info({ event: 'shutting-down', signal }, 'shutting down')
+    try {
+      await app.close()
+      await ledger.close()
+    } catch (error) {
+      app.log.error({ event: 'shutdown-failed', err: error }, 'shutdown failed')
+      throw error
+    }
+  })
 }
 
 /** The address as a person opens it: a wildcard address (0.0.0.0, ::) is reached as localhost. */
@@ -109,6 +119,7 @@ async function openServiceLedger(config: Config, log: pino.Logger): Promise<Ledg
   const ledger = createLedger({
     store,
     personKey: (nationalId) => personKey(pepper, nationalId),
+    importEventId: keyedEventIds(pepper),
     personalKeys: openPersonalKeys(config, pepper),
     snapshots: {
       dir: join(config.dataDir, 'snapshots'),

@@ -28,7 +28,7 @@ const action = fc.record({
 t.test('for random valid histories, the live projections equal a fresh replay of the log', async (t) => {
   let learnerEventsWritten = 0
   let retractionsWritten = 0
-  await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 10, maxLength: 60 }), async (actions) => {
+  await t.resolves(fc.assert(fc.asyncProperty(fc.array(action, { minLength: 10, maxLength: 60 }), async (actions) => {
     const dir = mkdtempSync(join(tmpdir(), 'ledger-prop-'))
     const ledger = createLedger({ store: openSqliteStore(join(dir, 'ledger.db')), personKey: (id) => id.padEnd(64, '0').slice(0, 64).replace(/[^0-9a-f]/g, 'a') })
     try {
@@ -79,8 +79,7 @@ t.test('for random valid histories, the live projections equal a fresh replay of
       await ledger.close()
       rmSync(dir, { recursive: true, force: true })
     }
-  }), { numRuns: 40 })
+  }), { numRuns: 40 }), '40 random histories: live state and fresh replay agree, snapshot and every grouping')
   t.ok(learnerEventsWritten > 100, `the histories were not trivial: ${learnerEventsWritten} learner events`)
   t.ok(retractionsWritten > 0, `retractions were exercised: ${retractionsWritten}`)
-  t.pass('40 random histories: live state and fresh replay agree, snapshot and every grouping')
 })

@@ -190,7 +190,6 @@ t.test('a snapshot of another projection version is ignored: the runner rebuilds
 
 t.test("this build's projection version names the code version and a fingerprint of the code", async (t) => {
   t.match(projectionVersion(), /^\d+-[0-9a-f]{16}$/)
-  t.equal(projectionVersion(), projectionVersion())
 })
 
 t.test('a damaged or cut snapshot file is ignored with a warning, and an older good one is used', async (t) => {

@@ -77,8 +77,9 @@ t.test('a full disk at start: one line, exit 2, and a clean start once there is 
   emptyDisk(filler)
   const host = new LedgerHost(dataDir)
   t.teardown(() => host.dispose())
-  const api = await host.start()
-  t.pass('with room again, it starts and prints an admin key')
+  const starting = host.start()
+  await t.resolves(starting, 'with room again, it starts and prints an admin key')
+  const api = await starting
   for (const r of setupRequests()) t.equal((await send(api, r)).status, 201)
   t.equal(await host.stop('SIGTERM'), 0)
 

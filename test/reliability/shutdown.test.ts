@@ -13,7 +13,7 @@ import { application, completed, enrolled, placement, screened } from '../suppor
 import { inspectLedgerFile } from './ledger-file'
 import { RawConnection } from './raw-http'
 import { send, setupRequests } from './plans'
-import { LedgerHost, NetworkError, tempDir, waitForOutput, type Api } from './support'
+import { LedgerHost, logLines, NetworkError, tempDir, waitForLog, type Api, type LogLine } from './support'
 
 // Real processes, each started through tsx: slow on a loaded machine. A bound against hangs, not a timing test.
 t.setTimeout(300_000)
@@ -36,12 +36,13 @@ function holdRequest(api: Api, path: string, body: unknown): { connection: RawCo
   return { connection, rest: bytes.subarray(bytes.length >> 1) }
 }
 
-/** Resolves once the service has logged the request's arrival (pino: url, then msg). */
-const arrived = (host: LedgerHost, path: string) =>
-  waitForOutput(host.service!, new RegExp(`"url":"${path}"[^\\n]*"msg":"incoming request"`))
+/** A request's arrival: its line without an answer (`res`), which only its completion has. */
+const arrivalOf = (path: string) => (l: LogLine) => l.req?.url === path && l.res === undefined
+const arrived = (host: LedgerHost, path: string) => waitForLog(host.service!, arrivalOf(path), `the arrival of ${path}`)
+const shuttingDown = (l: LogLine) => l.event === 'shutting-down'
 
 async function started(t: Test): Promise<{ host: LedgerHost; api: Api }> {
-  // Arrivals are logged at debug ("incoming request"): the test reads them to know what is in flight.
+  // Arrivals are logged at debug: the test reads them to know what is in flight.
   const host = new LedgerHost(tempDir(t), { LOG_LEVEL: 'debug' })
   t.teardown(() => host.dispose())
   const api = await host.start()
@@ -67,7 +68,7 @@ t.test('SIGTERM: in-flight requests are answered, new ones refused, exit 0', asy
   await Promise.all([arrived(host, '/v1/learners/H-1/events'), Promise.race(batches.map((b) => arrived(host, `/v1/learners/${b.learnerId}/events`)))])
   service.child.kill('SIGTERM')
   signalled = true
-  await waitForOutput(service, /"msg":"shutting down"/)
+  await waitForLog(service, shuttingDown)
   const probeId = randomUUID()
   const probe = await api.post('/v1/learners/N-1/events', { ...application('NID-1'), eventId: probeId })
     .then((a) => `answered ${a.status}`, (error: unknown) => (error instanceof NetworkError ? 'refused' : `failed: ${String(error)}`))
@@ -85,15 +86,15 @@ t.test('SIGTERM: in-flight requests are answered, new ones refused, exit 0', asy
   t.equal(lateAnswer?.headers.connection, 'close', 'and the connection is closed after it')
   t.same(more, [])
   const all = await Promise.all(answers)
-  t.equal(await service.exited, 0, 'exit code 0', { output: service.output().split('\n').filter((l) => !l.includes('incoming request') && !l.includes('request completed')).join('\n') })
+  t.equal(await service.exited, 0, 'exit code 0', { output: service.output().split('\n').filter((l) => !l.includes('"req":')).join('\n') })
 
   // A batch the service took in before the signal (its arrival logged before "shutting down")
   // was answered 201 and recorded whole. Any other one was recorded whole too, or refused (no
   // connection, or 503 shutting-down) and left nothing.
   const report = inspectLedgerFile(host.file)
-  const output = service.output()
-  const signalAt = output.indexOf('"msg":"shutting down"')
-  const arrivedAt = (learnerId: string) => output.indexOf(`"url":"/v1/learners/${learnerId}/events"`)
+  const lines = logLines(service)
+  const signalAt = lines.findIndex(shuttingDown)
+  const arrivedAt = (learnerId: string) => lines.findIndex(arrivalOf(`/v1/learners/${learnerId}/events`))
   const wrong = batches.flatMap((b, i) => {
     const answer = all[i]
     const status = answer?.status ?? 'refused'
@@ -120,10 +121,10 @@ t.test('a second SIGTERM exits at once, even with a request still in flight', as
   const held = holdRequest(api, '/v1/learners/H-2/events', body)
   await arrived(host, '/v1/learners/H-2/events')
   service.child.kill('SIGTERM')
-  await waitForOutput(service, /"msg":"shutting down"/)
+  await waitForLog(service, shuttingDown)
   service.child.kill('SIGTERM')
   t.equal(await service.exited, 1, 'exit code 1: it did not finish cleanly, and says so')
-  t.match(service.output(), /second signal: exiting now/)
+  t.match(logLines(service).find((l) => l.event === 'second-signal'), { level: 40, signal: 'SIGTERM' }, 'a warning names the second signal')
   t.same(await held.connection.closed, [], 'the unfinished request got no answer, so its client knows to re-send')
   host.service = undefined
   const report = inspectLedgerFile(host.file)
@@ -139,7 +140,7 @@ t.test('the grace period running out exits anyway', async (t) => {
   await arrived(host, '/v1/learners/H-3/events')
   service.child.kill('SIGTERM')
   t.equal(await service.exited, 1, 'exit code 1 once the grace period is over')
-  t.match(service.output(), /shutdown took too long: exiting/)
+  t.match(logLines(service).find((l) => l.event === 'shutdown-timeout'), { level: 50, graceMs: Number }, 'an error says the grace period ran out')
   t.same(await held.connection.closed, [], 'the unfinished request got no answer')
   host.service = undefined
   t.equal(inspectLedgerFile(host.file).integrity, 'ok')

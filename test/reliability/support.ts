@@ -114,24 +114,52 @@ export function writeAdminKey(dataDir: string): string {
 
 /** Resolves when the service's output (stdout and stderr) first matches `pattern`. */
 export function waitForOutput(service: ServiceProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return waitFor(service, () => pattern.exec(service.output()) ?? undefined, String(pattern))
+}
+
+/** A line of the service's JSON log. */
+export type LogLine = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON the test inspects
+
+const parsedLogs = new WeakMap<ServiceProcess, { upTo: number; lines: LogLine[] }>()
+
+/** The service's JSON log lines so far, in order; other output (the printed admin key) left out. */
+export function logLines(service: ServiceProcess): readonly LogLine[] {
+  const output = service.output()
+  const parsed = parsedLogs.get(service) ?? { upTo: 0, lines: [] }
+  parsedLogs.set(service, parsed)
+  // Whole lines only, each parsed once: a wait looks again at every chunk of output.
+  const end = output.lastIndexOf('\n') + 1
+  for (const line of output.slice(parsed.upTo, end).split('\n')) {
+    if (line.startsWith('{')) parsed.lines.push(JSON.parse(line) as LogLine)
+  }
+  parsed.upTo = end
+  return parsed.lines
+}
+
+/** Resolves with the first log line that `matches`. */
+export function waitForLog(service: ServiceProcess, matches: (line: LogLine) => boolean, what = 'the log line wanted'): Promise<LogLine> {
+  return waitFor(service, () => logLines(service).find(matches), what)
+}
+
+function waitFor<T>(service: ServiceProcess, look: () => T | undefined, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const look = () => {
-      const match = pattern.exec(service.output())
-      if (match === null) return false
+    const found = () => {
+      const value = look()
+      if (value === undefined) return false
       service.child.stdout!.off('data', onData)
       service.child.stderr!.off('data', onData)
-      resolve(match)
+      resolve(value)
       return true
     }
-    const onData = () => { look() }
-    if (look()) return
+    const onData = () => { found() }
+    if (found()) return
     // Several waits at once are normal here (one per request in flight).
     service.child.stdout!.setMaxListeners(0)
     service.child.stderr!.setMaxListeners(0)
     service.child.stdout!.on('data', onData)
     service.child.stderr!.on('data', onData)
     void service.exited.then(() => {
-      if (!look()) reject(new Error(`the service exited before printing ${pattern}:\n${service.output()}`))
+      if (!found()) reject(new Error(`the service exited before printing ${what}:\n${service.output()}`))
     })
   })
 }
