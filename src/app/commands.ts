@@ -12,7 +12,7 @@ import {
   type LearnerEventDraft, type RecordLearnerEvents,
 } from '../domain'
 import type { DecidedEvent } from '../domain/types'
-import { badRequest, WrongExpectedRevision } from '../errors'
+import { badRequest, LedgerError, WrongExpectedRevision } from '../errors'
 import { normalEventId } from '../store/resend'
 import type { AppendResult, EventStore, Guard, ProposedEvent } from '../store/types'
 import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './types'
@@ -25,6 +25,8 @@ import { learnerGuards, seatsGuard } from './guards'
 import { judgeClearResend } from './resend'
 import { CONFLICT_RETRY, retrying } from '../retry'
 
+/** Conflicts a write rides out before answering 503: several instances may be racing for one cohort. */
+const GUARDED_ATTEMPTS = 10
 const CROSS_STREAM_TYPES: ReadonlySet<string> = new Set(['ApplicationSubmitted', 'LearnerEnrolled', 'LearnerWithdrew', 'TrainingCompleted'])
 export const MAX_BATCH = 100
 
@@ -145,7 +147,18 @@ export function createCommands(deps: CommandDeps): Commands {
     // Another writer moved the stream (when the caller named no revision) or a guard: decide again.
     const conflict = (error: unknown) => error instanceof WrongExpectedRevision
       && (w.expectedRevision === undefined || error.streamId.startsWith('guard:'))
-    return locks.withLocks([w.streamId, ...w.lockKeys], () => retrying(() => attempt(w), { ...CONFLICT_RETRY, retryIf: conflict }))
+    return locks.withLocks([w.streamId, ...w.lockKeys], async () => {
+      try {
+        return await retrying(() => attempt(w), { ...CONFLICT_RETRY, attempts: GUARDED_ATTEMPTS, retryIf: conflict })
+      } catch (error) {
+        // Still contended after every attempt: a busy rule (many writers on one cohort or person),
+        // not the caller's mistake. Nothing was written; the same request may be sent again.
+        if (error instanceof WrongExpectedRevision && error.streamId.startsWith('guard:')) {
+          throw new LedgerError(503, 'write-contention', 'other writes on the same cohort or person kept winning; nothing was written: send it again')
+        }
+        throw error
+      }
+    })
   }
 
   /** One pass of the pipeline; a conflict it meets is thrown for `write` to retry. */
