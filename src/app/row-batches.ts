@@ -29,15 +29,10 @@ import type { KeyedLocks } from './locks'
 import { learnerGuards } from './guards'
 import { judgeClearResend, type KnownEvent } from './resend'
 import type { ProjectionRunner } from './runner'
-import type { LearnerEventInput } from './types'
+import type { LearnerRow, RowOutcome } from './types'
 
-/** One row of a batch: one learner event in input form. */
-export interface LearnerRow extends LearnerEventInput {
-  learnerId: string
-}
+export type { LearnerRow, RowOutcome } from './types'
 
-/** Per row, in order: what the store answered, or the LedgerError that refused it. */
-export type RowOutcome = AppendResult | LedgerError
 
 export interface RowBatchDeps {
   store: EventStore

@@ -35,10 +35,11 @@
  */
 import { createHash } from 'node:crypto'
 import {
-  closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync,
+  closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync,
 } from 'node:fs'
-import { open, rename, unlink } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import { shred, shredSync } from '../shred'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { deserialize, serialize } from 'node:v8'
 import { crc32 } from 'node:zlib'
@@ -417,56 +418,6 @@ export class SnapshotStore {
     } catch (error) {
       this.log.warn({ dir: this.dir, reason: (error as Error).message }, 'old projection snapshots could not be removed')
     }
-  }
-}
-
-/*
- * A snapshot that is replaced or removed is overwritten with zeros, fsynced, then unlinked: an
- * unlinked file's blocks stay readable on the disk until reused, and these hold personal data
- * (an erased learner's, after an erasure). On a copy-on-write file system or an SSD the old
- * blocks may still survive the overwrite; the README says to encrypt the volume for that.
- * Another process reading the file meanwhile finds its CRCs broken and skips it, as for any
- * damaged snapshot. A file already gone (removed by another process) is done.
- */
-const ZEROS = Buffer.alloc(1024 * 1024)
-
-/** Shreds `file` without blocking the event loop: pruning runs while the service serves. */
-async function shred(file: string): Promise<void> {
-  let handle
-  try {
-    handle = await open(file, 'r+')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw error
-  }
-  try {
-    const { size } = await handle.stat()
-    for (let at = 0; at < size;) at += (await handle.write(ZEROS, 0, Math.min(ZEROS.length, size - at), at)).bytesWritten
-    await handle.sync()
-  } finally {
-    await handle.close()
-    // Unlinked even when the overwrite failed (say, a full copy-on-write disk), which still throws.
-    await unlink(file)
-  }
-}
-
-/** Shreds `file` before returning: an erasure answers only once no snapshot holds what it erased. */
-function shredSync(file: string): void {
-  let fd: number
-  try {
-    fd = openSync(file, 'r+')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw error
-  }
-  try {
-    const size = fstatSync(fd).size
-    for (let at = 0; at < size;) at += writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, size - at), at)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-    // Unlinked even when the overwrite failed (say, a full copy-on-write disk), which still throws.
-    unlinkSync(file)
   }
 }
 

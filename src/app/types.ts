@@ -1,7 +1,7 @@
 import type { Actor, LearnerEventType } from '../../events'
 import type { DecidedEvent, LearnerContext } from '../domain/types'
+import type { LedgerError } from '../errors'
 import type { AppendResult } from '../store/types'
-import type { LearnerRow, RowOutcome } from './row-batches'
 
 /** Per-call options of a command. */
 export interface CommandOptions {
@@ -58,3 +58,11 @@ export interface DryRun {
   /** Keeps events just decided for a stream, whose recorded history is `recorded`. */
   record(streamId: string, recorded: readonly DecidedEvent[], decided: readonly DecidedEvent[]): void
 }
+
+/** One row of a batch (row-batches.ts): one learner event in input form. */
+export interface LearnerRow extends LearnerEventInput {
+  learnerId: string
+}
+
+/** Per row, in order: what the store answered, or the LedgerError that refused it. */
+export type RowOutcome = AppendResult | LedgerError

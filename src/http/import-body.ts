@@ -13,9 +13,10 @@
  * killed process left behind is shredded by the next import once it is a day old.
  */
 import { createReadStream } from 'node:fs'
-import { chmod, mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { chmod, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import { shred } from '../shred'
 import type { Readable } from 'node:stream'
 import { checkImport, type ImportFormat } from '../app/import'
 import { LedgerError } from '../errors'
@@ -123,24 +124,3 @@ async function removeAbandoned(dir: string, own: string): Promise<void> {
   }
 }
 
-const ZEROS = Buffer.alloc(1024 * 1024)
-
-/** Overwrites `file` with zeros, fsyncs, unlinks; a file already gone is done. */
-async function shred(file: string): Promise<void> {
-  let handle: FileHandle
-  try {
-    handle = await open(file, 'r+')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw error
-  }
-  try {
-    const { size } = await handle.stat()
-    for (let at = 0; at < size;) at += (await handle.write(ZEROS, 0, Math.min(ZEROS.length, size - at), at)).bytesWritten
-    await handle.sync()
-  } finally {
-    await handle.close()
-    // Unlinked even when the overwrite failed (a full copy-on-write disk), which still throws.
-    await unlink(file).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error })
-  }
-}

@@ -9,7 +9,7 @@ import type { Actor } from '../../../events'
 import { normaliseNationalId } from '../../auth/pepper'
 import { LedgerError } from '../../errors'
 import type { Commands } from '../types'
-import type { ImportOptions } from './importer'
+import type { ImportOptions } from './options'
 import { eventIdOf, noEventId, refusedRow } from './row-results'
 import { isRowError, type ImportItem, type ImportRow, type RowResult } from './types'
 

@@ -4,7 +4,7 @@
  */
 import type { Actor } from '../../../events'
 import type { LedgerError } from '../../errors'
-import type { ImportOptions } from './importer'
+import type { ImportOptions } from './options'
 import { describeIssues, type IssueLike } from './issues'
 import type { ImportRow, RowResult } from './types'
 

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod'
 import {
-  Background, CohortFormat, ContractType, DefinitionId, EducationLevel, ERASED, EvidenceKind, FollowUpStatus, Gender,
+  Background, CohortFormat, ContractType, DefinitionId, EducationLevel, ERASED, FollowUpStatus, Gender,
   GroupBy, PlacementEndReason, Region, Role, ScreeningDecision, VerificationMethod, VerificationOutcome, WithdrawalReason,
 } from '../../../events'
 
