@@ -45,3 +45,7 @@ export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 is 64 low
 
 /** Free text kept short: names, titles, reasons. */
 export const Text = (max = 200) => z.string().trim().min(1).max(max)
+
+/** What an erased attribute reads as, and the group key erased learners count under. */
+export const ERASED = 'erased' as const
+export type Erased = typeof ERASED

@@ -7,10 +7,8 @@ import { cohortEvents, type CohortEvent } from './cohort'
 import { learnerEvents, type LearnerEvent } from './learner'
 import { operatorEvents, type OperatorEvent } from './operator'
 import { programmeEvents, type ProgrammeEvent } from './programme'
-import {
-  APPLICATION_SEALED_VERSION, ApplicationSubmittedV2, openApplicationData, personalDataEvents,
-  type PersonalDataDecryptor, type PersonalDataEvent,
-} from './personal'
+import { personalDataEvents, type PersonalDataDecryptor, type PersonalDataEvent } from './personal'
+import { isSealedType, openSealedData, SEALED_VERSIONS, sealedSchemas } from './sealed'
 import type { Envelope } from './envelope'
 
 export * from './common'
@@ -20,11 +18,13 @@ export * from './cohort'
 export * from './operator'
 export * from './programme'
 export * from './personal'
+export * from './sealed'
 
 /**
- * The schema version new events are written with. Versions are per event: every type is at 1
- * but `ApplicationSubmitted`, written sealed as version 2 when the ledger has a personal-data
- * key store (`APPLICATION_SEALED_VERSION`).
+ * The schema version new events are written with when nothing of theirs is sealed. Versions are
+ * per event: the learner events with personal fields (sealed.ts `SEALED_FIELDS`) are written
+ * sealed, at their `SEALED_VERSIONS` (2), when the ledger has a personal-data key store;
+ * `schemaVersionOf(type)` gives the version a type is written with then.
  */
 export const CURRENT_SCHEMA_VERSION = 1
 
@@ -40,7 +40,7 @@ export const eventSchemas = {
 /** The stored data schema of a type at a schema version; undefined for a type or version this build does not know. */
 export function storedSchema(type: string, schemaVersion: number): z.ZodType | undefined {
   if (!isEventType(type)) return undefined
-  if (type === 'ApplicationSubmitted' && schemaVersion === APPLICATION_SEALED_VERSION) return ApplicationSubmittedV2
+  if (isSealedType(type) && schemaVersion === SEALED_VERSIONS[type]) return sealedSchemas[type]
   return schemaVersion === 1 ? eventSchemas[type] : undefined
 }
 
@@ -64,12 +64,12 @@ export function categoryOf(streamId: string): string {
 
 /**
  * Brings a stored event to the one in-memory form projections and deciders read, whatever its
- * schema version: an `ApplicationSubmitted` of version 2 is opened with `decryptor`, and reads
- * as erased when its key is gone (or no decryptor is given). Never throws.
+ * schema version: a learner event stored sealed (sealed.ts) is opened with `decryptor`, and its
+ * personal fields read as erased when its key is gone (or no decryptor is given). Never throws.
  */
 export function upcast(envelope: Envelope, decryptor?: PersonalDataDecryptor): DomainEnvelope {
-  if (envelope.type !== 'ApplicationSubmitted') return envelope as DomainEnvelope
-  const data = openApplicationData(envelope.eventId, envelope.data, decryptor)
+  if (!isSealedType(envelope.type)) return envelope as DomainEnvelope
+  const data = openSealedData(envelope.eventId, envelope.type, envelope.data, decryptor)
   return (data === envelope.data ? envelope : { ...envelope, data }) as DomainEnvelope
 }
 
@@ -81,7 +81,7 @@ export function upcast(envelope: Envelope, decryptor?: PersonalDataDecryptor): D
 export function upcastDecided<E extends { eventId: string; type: string; data: Record<string, unknown> }>(
   event: E, decryptor?: PersonalDataDecryptor,
 ): E {
-  if (event.type !== 'ApplicationSubmitted') return event
-  const data = openApplicationData(event.eventId, event.data, decryptor)
+  if (!isSealedType(event.type)) return event
+  const data = openSealedData(event.eventId, event.type, event.data, decryptor)
   return data === event.data ? event : { ...event, data }
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import { BusinessDate, Id, Region, Sha256Hex, Text } from './common'
-import type { Erased } from './personal'
+import { BusinessDate, Id, Region, Sha256Hex, Text, type Erased } from './common'
 
 export const Gender = z.enum(['female', 'male', 'undisclosed'])
 export const EducationLevel = z.enum(['below-bac', 'bac', 'bac+2', 'bac+3', 'bac+5', 'doctorate'])

@@ -1,6 +1,6 @@
 /**
- * Personal data and its erasure (domain.md "Erasure"): the stored forms of `ApplicationSubmitted`
- * and the upcaster that brings both to the one in-memory form deciders and projections read.
+ * Personal data and its erasure (domain.md "Erasure"): the stored form of `ApplicationSubmitted`
+ * (sealed.ts holds the table of every learner event's personal fields and the upcaster).
  *
  * Version 1 stores the application's personal attributes in clear. Version 2 stores them sealed
  * (AES-256-GCM, src/privacy/cipher.ts) under a per-learner key kept outside the log: the event's
@@ -10,12 +10,10 @@
  * No I/O here: the upcaster is given a `PersonalDataDecryptor`, which src/privacy implements.
  */
 import { z } from 'zod'
-import { BusinessDate, Id, Region, Sha256Hex } from './common'
+import { BusinessDate, ERASED, Id, Region, Sha256Hex, type Erased } from './common'
 import { Background, EducationLevel, Gender } from './learner'
 
-/** What an erased attribute reads as, and the group key erased learners count under. */
-export const ERASED = 'erased' as const
-export type Erased = typeof ERASED
+export { ERASED, type Erased } from './common'
 
 /** The attributes version 2 seals, as they are sealed (the plaintext, canonical JSON). */
 export const PersonalAttributes = z.strictObject({
@@ -55,7 +53,11 @@ export const APPLICATION_SEALED_VERSION = 2
  * key was destroyed (erasure), or never held here. Never throws.
  */
 export interface PersonalDataDecryptor {
-  open(learnerId: string, eventId: string, sealed: SealedPersonalData): PersonalAttributes | undefined
+  /**
+   * The sealed fields of an event of `type` (`ApplicationSubmitted` when not given), as the
+   * plaintext object they were sealed as; checked against the event's schema by the caller.
+   */
+  open(learnerId: string, eventId: string, sealed: SealedPersonalData, type?: string): Record<string, unknown> | undefined
 }
 
 /** Why a learner's personal data was erased: a closed list, since free text could itself hold personal data. */
@@ -78,20 +80,4 @@ export const ERASED_ATTRIBUTES: { readonly [K in keyof Clear]: Erased } = {
 /** True for stored data in the sealed form (version 2): it is recognisable by its `personal` member. */
 export function isSealedApplication(data: Record<string, unknown>): boolean {
   return typeof data.personal === 'object' && data.personal !== null
-}
-
-/**
- * The in-memory form of an application's data, from either stored form. Data already in the
- * in-memory form, or not an application of this shape, is returned as is: opening is idempotent.
- */
-export function openApplicationData(
-  eventId: string, data: Record<string, unknown>, decryptor: PersonalDataDecryptor | undefined,
-): Record<string, unknown> {
-  if (!isSealedApplication(data)) return data
-  const { personal, ...clear } = data
-  const sealed = SealedPersonalData.safeParse(personal)
-  const learnerId = typeof clear.learnerId === 'string' ? clear.learnerId : ''
-  const opened = sealed.success && decryptor !== undefined ? decryptor.open(learnerId, eventId, sealed.data) : undefined
-  if (opened === undefined) return { ...clear, ...ERASED_ATTRIBUTES }
-  return { ...clear, ...opened }
 }

@@ -12,7 +12,7 @@
  * `nextKnownAt`): the fold receives the log in order and carries that maximum in the state
  * (`knownUntil`), so the live state, a snapshot and a replay all give each event the same one.
  */
-import { ERASED, ERASED_ATTRIBUTES, QUALIFYING_CONTRACTS, type DomainEnvelope, type LearnerEvent } from '../events'
+import { ERASED, ERASED_ATTRIBUTES, eraseOpenedData, QUALIFYING_CONTRACTS, type DomainEnvelope, type LearnerEvent } from '../events'
 import { streamTouched } from './changes'
 import { dayNumber, yearOf } from './dates'
 import { nextKnownAt } from './read-point'
@@ -206,11 +206,8 @@ function erasePersonalData(state: LedgerState, e: Extract<DomainEnvelope, { type
     else state.learnersByPerson.set(rec.personKey, same)
   }
   Object.assign(rec, ERASED_ATTRIBUTES, { personKey: undefined, ageAtApplication: undefined })
-  const application = rec.facts.find((f) => f.type === 'ApplicationSubmitted')
-  if (application !== undefined) {
-    const { learnerId, operatorId, submittedOn } = application.data as { learnerId: string; operatorId: string; submittedOn: string }
-    application.data = { learnerId, operatorId, submittedOn, ...ERASED_ATTRIBUTES }
-  }
+  // Every fact's personal fields (events/sealed.ts), each replaced by a new object: data is shared, never mutated.
+  for (const f of rec.facts) f.data = eraseOpenedData(f.type, f.data) as typeof f.data
 }
 
 function indexCohort(state: LedgerState, rec: LearnerRecord, cohortId: string): void {

@@ -107,16 +107,16 @@ export function learnerCommand(
 
 /**
  * The stored form of a decided event: its envelope's fields from the shell (schema version,
- * author, correlation), and an application's personal attributes sealed under the learner's key,
- * which is made here, after the decision, so that nothing refused or dry-run leaves a key.
+ * author, correlation), and a learner event's personal fields (events/sealed.ts) sealed under the
+ * learner's key, at the type's sealed schema version. The key is made here, after the decision,
+ * so that nothing refused or dry-run leaves a key; this is the one seal point.
  */
 export function toStored(
   personalData: PersonalData | undefined, actor: Actor, correlationId: string, e: DecidedEvent,
 ): ProposedEvent {
   const event: ProposedEvent = { eventId: e.eventId, type: e.type, schemaVersion: CURRENT_SCHEMA_VERSION, data: e.data, actor, correlationId }
-  if (e.type !== 'ApplicationSubmitted' || personalData === undefined) return event
-  // Sealed under its eventId (bound into the ciphertext).
-  return { ...event, ...personalData.sealApplication(e.eventId, e.data as Record<string, unknown> & { learnerId: string }) }
+  if (personalData === undefined) return event
+  return { ...event, ...personalData.seal(e.eventId, e.type, e.data) }
 }
 
 /**

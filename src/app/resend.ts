@@ -5,6 +5,7 @@
  * with its original result without sealing, deciding or writing anything; ids recorded in other
  * streams are the store's to find, at the append.
  */
+import { readsErased } from '../../events'
 import type { DecidedEvent } from '../domain/types'
 import { RuleViolation } from '../errors'
 import { payloadFingerprint } from '../store/hash'
@@ -25,8 +26,8 @@ export interface KnownEvent {
 export function judgeClearResend(
   streamId: string, candidates: readonly DecidedEvent[], known: (eventId: string) => KnownEvent | undefined,
 ): AppendResult | undefined {
-  const erased = candidates.some((c) => c.type === 'ApplicationSubmitted' && isErasedApplication(known(c.eventId.toLowerCase())))
-  // The application's attributes are gone: a re-send can no longer be compared with it.
+  const erased = candidates.some((c) => readsErasedAs(c, known(c.eventId.toLowerCase())))
+  // The event's personal fields are gone: a re-send can no longer be compared with it.
   if (erased) {
     throw new RuleViolation('personal-data-erased', "this learner's personal data was erased; nothing personal can be recorded for this learnerId again")
   }
@@ -39,7 +40,11 @@ export function judgeClearResend(
   })
 }
 
-/** A recorded application opened without its key: every attribute reads erased, and no personKey. */
-function isErasedApplication(k: KnownEvent | undefined): boolean {
-  return k !== undefined && k.event.type === 'ApplicationSubmitted' && k.event.data.personKey === undefined
+/**
+ * The candidate's event is recorded, of the same type, and its personal fields read erased (its
+ * key destroyed, or recorded after the erasure): an application then has no personKey.
+ */
+function readsErasedAs(c: DecidedEvent, k: KnownEvent | undefined): boolean {
+  if (k === undefined || k.event.type !== c.type) return false
+  return readsErased(k.event.data) || (k.event.type === 'ApplicationSubmitted' && k.event.data.personKey === undefined)
 }

@@ -1,9 +1,10 @@
 /**
  * The cryptography of personal data, node:crypto only.
  *
- * Sealing (an application's attributes under the learner's 32-byte data key): AES-256-GCM, the
- * learnerId and eventId bound as additional authenticated data, so a sealed blob moved to another
- * event or learner does not open. The IV is synthetic: the first 96 bits of an HMAC, under a
+ * Sealing (the personal fields of a learner event under the learner's 32-byte data key):
+ * AES-256-GCM, the event type and its sealed schema version, the learnerId and the eventId bound
+ * as additional authenticated data, so a sealed blob moved to another event, event type or
+ * learner does not open. The IV is synthetic: the first 96 bits of an HMAC, under a
  * second key derived from the data key, of the AAD and the plaintext. Each event thus gets its own
  * IV (its eventId is in the HMAC), never reused for another plaintext under the same key, and the
  * same event sealed twice gives the same bytes: a re-sent command stays a no-op for the store,
@@ -48,15 +49,19 @@ export function forgetSubkeys(key: Buffer): void {
   subkeys.delete(key)
 }
 
-const sealAad = (learnerId: string, eventId: string) =>
-  Buffer.from(`placement-ledger/ApplicationSubmitted/2\0${learnerId}\0${eventId}`, 'utf8')
+/** `ApplicationSubmitted`, version 2, was the first type sealed: its AAD is this one's. */
+const sealAad = (type: string, version: number, learnerId: string, eventId: string) =>
+  Buffer.from(`placement-ledger/${type}/${version}\0${learnerId}\0${eventId}`, 'utf8')
 
 /** A fresh random data key. */
 export const newDataKey = (): Buffer => randomBytes(DATA_KEY_BYTES)
 
-export function sealAttributes(dataKey: Buffer, learnerId: string, eventId: string, attributes: PersonalAttributes): SealedPersonalData {
-  const aad = sealAad(learnerId, eventId)
-  const plaintext = Buffer.from(canonicalJson(attributes), 'utf8')
+/** Seals `fields` (JSON-safe) of an event of `type` stored at schema version `version`. */
+export function sealFields(
+  dataKey: Buffer, type: string, version: number, learnerId: string, eventId: string, fields: Record<string, unknown>,
+): SealedPersonalData {
+  const aad = sealAad(type, version, learnerId, eventId)
+  const plaintext = Buffer.from(canonicalJson(fields), 'utf8')
   const iv = createHmac('sha256', subkey(dataKey, 'siv')).update(aad).update(plaintext).digest().subarray(0, IV_BYTES)
   const cipher = createCipheriv('aes-256-gcm', subkey(dataKey, 'enc'), iv, { authTagLength: TAG_BYTES }).setAAD(aad)
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
@@ -68,17 +73,33 @@ export function sealAttributes(dataKey: Buffer, learnerId: string, eventId: stri
   }
 }
 
-/** The attributes, or undefined when the blob does not open under this key for this event (or is not attributes). */
-export function openAttributes(dataKey: Buffer, learnerId: string, eventId: string, sealed: SealedPersonalData): PersonalAttributes | undefined {
+/**
+ * The sealed fields as the plaintext object they were sealed as, or undefined when the blob does
+ * not open under this key for this event, type and version (or is not an object). The caller
+ * checks them against the event's schema (events/sealed.ts openSealedData).
+ */
+export function openFields(
+  dataKey: Buffer, type: string, version: number, learnerId: string, eventId: string, sealed: SealedPersonalData,
+): Record<string, unknown> | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', subkey(dataKey, 'enc'), Buffer.from(sealed.iv, 'base64url'), { authTagLength: TAG_BYTES })
-    decipher.setAAD(sealAad(learnerId, eventId)).setAuthTag(Buffer.from(sealed.tag, 'base64url'))
+    decipher.setAAD(sealAad(type, version, learnerId, eventId)).setAuthTag(Buffer.from(sealed.tag, 'base64url'))
     const plaintext = Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64url')), decipher.final()])
-    const parsed = PersonalAttributes.safeParse(JSON.parse(plaintext.toString('utf8')))
-    return parsed.success ? parsed.data : undefined
+    const parsed: unknown = JSON.parse(plaintext.toString('utf8'))
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed as Record<string, unknown> : undefined
   } catch {
     return undefined
   }
+}
+
+/** An application's attributes (`ApplicationSubmitted` version 2). */
+export const sealAttributes = (dataKey: Buffer, learnerId: string, eventId: string, attributes: PersonalAttributes): SealedPersonalData =>
+  sealFields(dataKey, 'ApplicationSubmitted', 2, learnerId, eventId, attributes)
+
+/** The attributes, or undefined when the blob does not open under this key for this event (or is not attributes). */
+export function openAttributes(dataKey: Buffer, learnerId: string, eventId: string, sealed: SealedPersonalData): PersonalAttributes | undefined {
+  const parsed = PersonalAttributes.safeParse(openFields(dataKey, 'ApplicationSubmitted', 2, learnerId, eventId, sealed))
+  return parsed.success ? parsed.data : undefined
 }
 
 /** The key that wraps data keys at rest, derived from the server pepper. */

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
-  ERASED, isSealedApplication, toLearnerStreamId,
+  ERASED, isSealedApplication, isSealedType, SEALED_VERSIONS, splitPersonal, toLearnerStreamId,
   type Actor, type Envelope, type PersonalDataErased,
 } from '../../events'
 import { businessToday, type Clock } from '../app/clock'
@@ -45,9 +45,9 @@ export interface ErasureResult {
   duplicate: boolean
 }
 
-export const personalDataInClear = (learnerId: string) => new LedgerError(409, 'personal-data-in-clear',
-  `learner ${learnerId} applied before personal data was sealed (ApplicationSubmitted schema version 1): ` +
-  'the attributes are in clear in the log, and erasing them would mean rewriting recorded history')
+export const personalDataInClear = (learnerId: string, type = 'ApplicationSubmitted') => new LedgerError(409, 'personal-data-in-clear',
+  `learner ${learnerId} has personal data recorded before it was sealed (${type} schema version 1): ` +
+  'it is in clear in the log, and erasing it would mean rewriting recorded history')
 
 export class PersonalDataEraser {
   constructor(private readonly deps: ErasureDeps) {}
@@ -67,6 +67,10 @@ export class PersonalDataEraser {
       }
       const application = stored.find((e) => e.type === 'ApplicationSubmitted')
       if (application === undefined || !isSealedApplication(application.data)) throw personalDataInClear(learnerId)
+      // An event recorded before its type was sealed holds its personal fields in clear.
+      const inClear = stored.find((e) => isSealedType(e.type) && e.schemaVersion < SEALED_VERSIONS[e.type]
+        && splitPersonal(e.type, e.data).personal !== undefined)
+      if (inClear !== undefined) throw personalDataInClear(learnerId, inClear.type)
       const data: PersonalDataErased = { learnerId, erasedOn: businessToday(clock), reason: request.reason ?? 'data-subject-request' }
       try {
         const result = await store.append(streamId, stored.length - 1, [

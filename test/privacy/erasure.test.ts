@@ -135,3 +135,21 @@ t.test('a ledger written before sealing reads the same with this build: state, i
   t.equal(replayed.digest, digest, 'the same replay digest')
   t.same((await replay(now.store, { asOf, knownAt })).digest, digest, 'with or without a decryptor: nothing is sealed')
 })
+
+t.test('a later event recorded in clear (version 1, before its type was sealed) also stops the erasure: 409 personal-data-in-clear', async (t) => {
+  const h = await privacyHarness(t)
+  await s.setUp(h as never)
+  await learner(h, 'L-1', 'CR-4')
+  const stored = await h.ledger.store.readStream('learner-L-1')
+  const placement = s.placement()
+  const { position } = await h.ledger.store.append('learner-L-1', stored.length - 1, [{
+    eventId: randomUUID(), type: 'PlacementRecorded', schemaVersion: 1, actor: { keyId: 'op1', role: 'operator', operatorId: 'OP-1' }, correlationId: 'c',
+    data: { learnerId: 'L-1', ...placement.data },
+  }])
+  await h.ledger.runner.require(position)
+  t.match((await h.call('admin', { method: 'GET', url: '/v1/learners/L-1' })).json(), { placements: [{ employer: { name: 'Atlas Digital' } }] }, 'version 1 reads as stored')
+  const res = await h.call('admin', { method: 'POST', url: '/v1/learners/L-1/erasure' })
+  t.match(res.json(), { statusCode: 409, code: 'personal-data-in-clear', message: /PlacementRecorded schema version 1/ })
+  t.equal(await h.ledger.store.headPosition(), position, 'nothing written')
+  t.notOk(h.ledger.personalData?.keys.isDestroyed('L-1'), 'the key is kept')
+})

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { upcast, type Envelope } from '../../events'
-import { stateDigest } from '../../src/app/audit'
+import { allIndicators, stateDigest } from '../../src/app/audit'
 import { exportLog } from '../../src/app/transfer'
 import { normaliseNationalId, personKey } from '../../src/auth/pepper'
 import * as s from '../support/scenario'
@@ -25,8 +25,37 @@ const CANARY = {
   region: 'MA-11',
   educationLevel: 'doctorate',
   background: 'humanities-law',
+  // Every free-text or identifying field of the learner's later events (domain.md, "Erasure").
+  screeningReason: 'canary screening remark qx81',
+  finalScore: '"finalScore":63.25',
+  employerName: 'Canary Widgets Zq SARL',
+  employerLegalId: 'ICE-CANARY-55103',
+  jobTitle: 'canary wrangler qz',
+  monthlySalaryMad: '"monthlySalaryMad":98765.5',
+  evidenceSha256: 'ca11ab1e'.repeat(8),
+  retractionReason: 'canary retraction note zx42',
+  // Recorded after the erasure: never kept.
+  laterEmployer: 'Canary Later Employer Yq',
+  laterJobTitle: 'canary later title wq',
 }
 const needles = Object.entries(CANARY).filter(([name]) => name !== 'learnerId')
+/** The canary learner's events that carry personal fields, by eventId (re-sent after the erasure). */
+const CANARY_EVENTS = {
+  completed: '11111111-1111-4111-8111-000000000001',
+  placement: '11111111-1111-4111-8111-000000000002',
+  followUp: '11111111-1111-4111-8111-000000000003',
+  retraction: '11111111-1111-4111-8111-000000000004',
+  enrolled: '11111111-1111-4111-8111-000000000005',
+}
+const canaryCompleted = { eventId: CANARY_EVENTS.completed, type: 'TrainingCompleted', data: { cohortId: 'C-3', completedOn: '2025-05-02', certified: true, finalScore: 63.25 } }
+const canaryPlacement = {
+  eventId: CANARY_EVENTS.placement, type: 'PlacementRecorded', data: {
+    placementId: 'P-1', employer: { name: CANARY.employerName, legalId: CANARY.employerLegalId }, sector: 'IT services',
+    jobTitle: CANARY.jobTitle, contractType: 'cdi', startDate: '2025-06-02', monthlySalaryMad: 98765.5, region: 'MA-06',
+    evidence: { kind: 'contract', sha256: CANARY.evidenceSha256 },
+  },
+}
+const canaryEnrolled = { ...s.enrolled('C-3'), eventId: CANARY_EVENTS.enrolled }
 const AS_OF = '2026-01-01'
 
 function filesUnder(dir: string): string[] {
@@ -57,10 +86,19 @@ async function runProgramme(h: PrivacyHarness): Promise<void> {
     [CANARY.learnerId, s.application(CANARY.nationalId, 'OP-1', { birthYear: 1977, region: 'MA-11', educationLevel: 'doctorate', background: 'humanities-law' })],
   ]
   for (const [id, application] of learners) {
-    await s.expectStatus(h as never, 'op1', 'POST', `/v1/learners/${id}/events`, {
-      events: [application, s.screened(), s.enrolled('C-3'), s.completed('C-3'), s.placement()],
-    }, 201)
+    const events = id === CANARY.learnerId
+      ? [application, { type: 'ApplicationScreened', data: { decision: 'accepted', screenedOn: '2024-12-15', reason: CANARY.screeningReason } },
+          canaryEnrolled, canaryCompleted, canaryPlacement]
+      : [application, s.screened(), s.enrolled('C-3'), s.completed('C-3'), s.placement()]
+    await s.expectStatus(h as never, 'op1', 'POST', `/v1/learners/${id}/events`, { events }, 201)
   }
+  // A follow-up, retracted with a free-text reason.
+  await s.expectStatus(h as never, 'op1', 'POST', `/v1/learners/${CANARY.learnerId}/events`, {
+    eventId: CANARY_EVENTS.followUp, type: 'FollowUpRecorded', data: { monthsAfterCompletion: 6, status: 'employed', surveyedOn: '2025-11-02' },
+  }, 201)
+  await s.expectStatus(h as never, 'op1', 'POST', `/v1/learners/${CANARY.learnerId}/events`, {
+    eventId: CANARY_EVENTS.retraction, type: 'EventRetracted', data: { retractedEventId: CANARY_EVENTS.followUp, reason: CANARY.retractionReason },
+  }, 201)
   await s.expectStatus(h as never, 'auditor', 'POST', `/v1/learners/${CANARY.learnerId}/events`,
     { type: 'PlacementVerified', data: { placementId: 'P-1', method: 'cnss-match', outcome: 'confirmed', verifiedOn: '2025-07-01' } }, 201)
 }
@@ -103,9 +141,13 @@ t.test('after erasure no canary value is readable anywhere; totals and chains ar
 
   // Before: the canaries are where they should be, so that the checks after can fail.
   const before = await answers(h)
-  t.same(found(before.learner), ['birthYear', 'region', 'educationLevel', 'background'], 'the learner view shows the attributes')
+  t.same(found(before.learner), ['birthYear', 'region', 'educationLevel', 'background', 'screeningReason', 'finalScore',
+    'employerName', 'employerLegalId', 'jobTitle', 'monthlySalaryMad'], 'the learner view shows the attributes and the personal fields')
   t.ok(found(before['indicators-region']).includes('region'), 'MA-11 is a region group')
   t.same(found(before.auditEvents), [], 'the stored form never holds them in clear')
+  const storedTypes = (await h.ledger.store.readStream(`learner-${CANARY.learnerId}`)).map((e) => `${e.type}/${e.schemaVersion}`)
+  t.same(storedTypes, ['ApplicationSubmitted/2', 'ApplicationScreened/2', 'LearnerEnrolled/1', 'TrainingCompleted/2', 'PlacementRecorded/2',
+    'FollowUpRecorded/1', 'EventRetracted/2', 'PlacementVerified/1'], 'every event with personal fields is stored sealed, at its version')
   await h.ledger.runner.snapshot()
   const snapshotsBefore = filesUnder(join(h.dataDir, 'snapshots'))
   t.equal(snapshotsBefore.length, 1)
@@ -143,12 +185,40 @@ t.test('after erasure no canary value is readable anywhere; totals and chains ar
   t.match(stream[stream.length - 1].metadata.actor, { keyId: 'admin', role: 'admin' }, 'the actor is on record')
   t.same(stream.slice(0, storedBefore.length).map((e) => e.metadata.hash), storedBefore, 'recorded events are untouched')
 
+  // Its other events go on, their personal fields stored as erased: neither sealed nor kept.
+  const later = {
+    type: 'PlacementRecorded', data: {
+      placementId: 'P-2', employer: { name: CANARY.laterEmployer, legalId: 'ICE-LATER-1' }, sector: 'IT services', jobTitle: CANARY.laterJobTitle,
+      contractType: 'internship', startDate: '2025-12-01', monthlySalaryMad: 3000, region: 'MA-06', evidence: { kind: 'contract', sha256: 'b'.repeat(64) },
+    },
+  }
+  await s.expectStatus(h as never, 'op1', 'POST', `/v1/learners/${CANARY.learnerId}/events`, later, 201)
+  const laterStored = (await h.ledger.store.readStream(`learner-${CANARY.learnerId}`)).at(-1)!
+  t.match(laterStored, { type: 'PlacementRecorded', schemaVersion: 2, data: { placementId: 'P-2', personal: 'erased', evidence: { kind: 'contract' } } })
+  t.notOk('employer' in laterStored.data, 'no employer kept')
+  // Re-sends: what they carry can no longer be compared with the erased record.
+  for (const [name, event] of [['completion', canaryCompleted], ['placement', canaryPlacement]] as const) {
+    const res = await h.call('op1', { method: 'POST', url: `/v1/learners/${CANARY.learnerId}/events`, payload: event })
+    t.match(res.json(), { statusCode: 409, code: 'personal-data-erased' }, `a re-sent ${name}: 409 personal-data-erased`)
+  }
+  const enrolledAgain = await h.call('op1', { method: 'POST', url: `/v1/learners/${CANARY.learnerId}/events`, payload: canaryEnrolled })
+  t.ok(enrolledAgain.statusCode < 300, `a re-sent event with nothing personal still answers its original result (${enrolledAgain.statusCode})`)
+
   // After: nowhere.
   const after = await answers(h)
   for (const [name, text] of Object.entries(after)) t.same(found(text), [], `answer ${name}: no canary`)
-  t.match(JSON.parse(after.learner.slice(4)), {
+  const view = JSON.parse(after.learner.slice(4)) as { completion: Record<string, unknown>; placements: Array<Record<string, unknown>> }
+  t.match(view, {
     application: { gender: 'erased', birthYear: 'erased', region: 'erased', educationLevel: 'erased', background: 'erased' },
+    screening: { decision: 'accepted', reason: 'erased' },
+    completion: { cohortId: 'C-3', certified: true },
+    placements: [
+      { placementId: 'P-1', employer: { name: 'erased' }, jobTitle: 'erased', sector: 'IT services', contractType: 'cdi', region: 'MA-06' },
+      { placementId: 'P-2', employer: { name: 'erased' }, jobTitle: 'erased', contractType: 'internship' },
+    ],
   }, 'the learner view reads erased')
+  t.notOk('finalScore' in view.completion, 'finalScore absent')
+  t.ok(view.placements.every((p) => !('monthlySalaryMad' in p) && !('legalId' in (p.employer as object))), 'salary and legal id absent')
   for (const file of filesUnder(h.dataDir)) {
     const bytes = readFileSync(file)
     t.same(found(bytes), [], `${file.slice(h.dataDir.length)}: no canary`)
@@ -192,4 +262,40 @@ t.test('a restart after erasure: the state, its digest and the answers stay eras
   t.equal(stateDigest(h.ledger.runner.state), digest, 'the restart (from the snapshot) holds the same state')
   t.match((await h.call('admin', { method: 'GET', url: `/v1/learners/${CANARY.learnerId}` })).json(), { application: { region: 'erased' } })
   for (const file of filesUnder(h.dataDir)) t.same(found(readFileSync(file)), [], `${file.slice(h.dataDir.length)}: no canary`)
+})
+
+/** Every count of every group summed: what a grouping's groups add up to. */
+function totals(groups: ReadonlyArray<object>): Record<string, number> {
+  const out: Record<string, number> = {}
+  const add = (prefix: string, o: object) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'number' && !k.endsWith('Rate')) out[prefix + k] = (out[prefix + k] ?? 0) + v
+      else if (typeof v === 'object' && v !== null) add(`${prefix}${k}.`, v)
+    }
+  }
+  for (const g of groups) add('', g)
+  return out
+}
+
+t.test('every figure, by every grouping, is the same before and after an erasure', async (t) => {
+  const h = await privacyHarness(t)
+  await runProgramme(h)
+  const knownAt = '2099-01-01T00:00:00.000Z'
+  const before = allIndicators(h.ledger.runner.state, AS_OF, knownAt)
+  await s.expectStatus(h as never, 'admin', 'POST', `/v1/learners/${CANARY.learnerId}/erasure`, undefined, 201)
+  const after = allIndicators(h.ledger.runner.state, AS_OF, knownAt)
+  // Groupings by an application attribute move the learner to the `erased` group, and only that.
+  const byAttribute = new Set(['gender', 'region', 'ageBand'])
+  let compared = 0
+  for (const [definition, byGroup] of Object.entries(before)) {
+    for (const [groupBy, groups] of Object.entries(byGroup as Record<string, object[]>)) {
+      const now = (after as Record<string, Record<string, object[]>>)[definition][groupBy]
+      compared++
+      if (byAttribute.has(groupBy)) t.same(totals(now), totals(groups), `${definition} by ${groupBy}: the same totals`)
+      else t.same(now, groups, `${definition} by ${groupBy}: the same groups and figures`)
+    }
+  }
+  t.ok(compared >= 16, 'every definition and grouping compared')
+  const replayed = JSON.parse((await h.call('auditor', { method: 'POST', url: '/v1/audit/replay', payload: { asOf: AS_OF } })).body) as { digest: string }
+  t.equal(replayed.digest, stateDigest(h.ledger.runner.state), 'a replay agrees with the live state')
 })
