@@ -10,7 +10,7 @@
  *
  * Opened without the key (erased, or never held here), a field reads as its row says: `erased`
  * (a string) or absent (an optional field). None of them is read by the rules or the figures,
- * so an erasure changes no figure.
+ * so an erasure changes no total (the groupings by gender, age band and region show the learner as erased).
  *
  * An event recorded for a learner already erased keeps no personal field at all: they are
  * stored as `personal: 'erased'` (nothing sealed, nothing kept: the learner asked for erasure)
