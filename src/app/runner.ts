@@ -124,7 +124,7 @@ export class ProjectionRunner {
     this.writer = writer
     this.snapshotting = snapshots.save(writer, !this.stopped).then(
       () => undefined,
-      (error: unknown) => snapshots.log.warn({ err: error, position: writer.image.position }, 'projection snapshot failed'),
+      (error: unknown) => snapshots.log.warn({ event: 'snapshot-failed', err: error, position: writer.image.position }, 'projection snapshot failed'),
     ).finally(() => {
       this.writer = undefined
       this.snapshotting = undefined

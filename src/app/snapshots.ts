@@ -314,7 +314,7 @@ export class SnapshotStore {
       throw error
     }
     await rename(temp, file)
-    this.log.info({ position: image.position, bytes, ms: Date.now() - started }, 'projection snapshot written')
+    this.log.info({ event: 'snapshot-written', position: image.position, bytes, ms: Date.now() - started }, 'projection snapshot written')
     await this.prune()
     return file
   }
@@ -333,9 +333,9 @@ export class SnapshotStore {
       try {
         const { header } = readHeader(file)
         if (header.version === this.version) found.push({ file, header })
-        else this.log.info({ file, version: header.version, expected: this.version }, 'projection snapshot of another projection version: ignored')
+        else this.log.info({ event: 'snapshot-other-version', file, version: header.version, expected: this.version }, 'projection snapshot of another projection version: ignored')
       } catch (error) {
-        this.log.warn({ file, reason: (error as Error).message }, 'unreadable projection snapshot: ignored')
+        this.log.warn({ event: 'snapshot-unreadable', file, reason: (error as Error).message }, 'unreadable projection snapshot: ignored')
       }
     }
     return found.sort((a, b) => b.header.position - a.header.position)
@@ -351,15 +351,15 @@ export class SnapshotStore {
       try {
         const found = await eventAt(header.position)
         if (found === undefined || found.eventId !== header.eventId || found.hash !== header.hash) {
-          this.log.warn({ file, position: header.position }, 'projection snapshot does not match the log at its position: ignored')
+          this.log.warn({ event: 'snapshot-mismatch', file, position: header.position }, 'projection snapshot does not match the log at its position: ignored')
           continue
         }
         const started = Date.now()
         const image = this.read(candidate)
-        this.log.info({ file, position: header.position, ms: Date.now() - started }, 'projection snapshot loaded')
+        this.log.info({ event: 'snapshot-loaded', file, position: header.position, ms: Date.now() - started }, 'projection snapshot loaded')
         return image
       } catch (error) {
-        this.log.warn({ file, reason: (error as Error).message }, 'unreadable projection snapshot: ignored')
+        this.log.warn({ event: 'snapshot-unreadable', file, reason: (error as Error).message }, 'unreadable projection snapshot: ignored')
       }
     }
     return undefined
@@ -416,7 +416,7 @@ export class SnapshotStore {
         for (const file of temps) if (statSync(file).mtimeMs < abandoned) await shred(file)
       }
     } catch (error) {
-      this.log.warn({ dir: this.dir, reason: (error as Error).message }, 'old projection snapshots could not be removed')
+      this.log.warn({ event: 'snapshots-not-removed', dir: this.dir, reason: (error as Error).message }, 'old projection snapshots could not be removed')
     }
   }
 }

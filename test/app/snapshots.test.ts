@@ -12,20 +12,21 @@ import { openSqliteStore } from '../../src/store/sqlite'
 
 const personKey = (id: string) => id.padEnd(64, '0').slice(0, 64).replace(/[^0-9a-f]/g, 'a')
 
-/** A log that remembers its messages and resolves `next(message)` when one arrives. */
+/** A log that remembers its lines and resolves `next(event)` when a line of that `event` field arrives. */
 function spyLog() {
-  const lines: Array<{ level: string; message: string; details: object }> = []
-  const waiters: Array<{ message: string; resolve: () => void }> = []
-  const record = (level: string) => (details: object, message: string) => {
-    lines.push({ level, message, details })
-    for (const w of waiters.filter((w) => w.message === message)) w.resolve()
+  const lines: Array<{ level: string; event: unknown; details: object }> = []
+  const waiters: Array<{ event: string; resolve: () => void }> = []
+  const record = (level: string) => (details: object, _message: string) => {
+    const event = (details as { event?: unknown }).event
+    lines.push({ level, event, details })
+    for (const w of waiters.filter((w) => w.event === event)) w.resolve()
   }
   const log: SnapshotLog = { info: record('info'), warn: record('warn') }
   return {
     log,
     lines,
-    saw: (message: string) => lines.some((l) => l.message === message),
-    next: (message: string) => new Promise<void>((resolve) => waiters.push({ message, resolve })),
+    saw: (event: string) => lines.some((l) => l.event === event),
+    next: (event: string) => new Promise<void>((resolve) => waiters.push({ event, resolve })),
   }
 }
 
@@ -119,7 +120,7 @@ t.test('a snapshot taken at shutdown restores the same state as a full rebuild, 
   t.equal(d.files().length, 1, 'close wrote a snapshot')
 
   const second = await d.open()
-  t.ok(second.spy.saw('projection snapshot loaded'), 'the restart loaded it')
+  t.ok(second.spy.saw('snapshot-loaded'), 'the restart loaded it')
   t.notOk(second.spy.lines.some((l) => l.level === 'warn'), 'without a warning')
   const rebuilt = await rebuiltDigest(d)
   t.equal(second.ledger.runner.position, rebuilt.position)
@@ -146,8 +147,8 @@ t.test('a snapshot whose event does not match the log at its position is refused
   editHeader(join(d.snapshots, file), (h) => { h.hash = 'f'.repeat(64) })
 
   const second = await d.open()
-  t.ok(second.spy.saw('projection snapshot does not match the log at its position: ignored'))
-  t.notOk(second.spy.saw('projection snapshot loaded'))
+  t.ok(second.spy.saw('snapshot-mismatch'))
+  t.notOk(second.spy.saw('snapshot-loaded'))
   const { digest: rebuilt } = await rebuiltDigest(d)
   t.equal(digest(second.ledger), rebuilt)
   await second.ledger.close()
@@ -165,7 +166,7 @@ t.test("another ledger's snapshot is refused, even at a position this log holds"
   for (const f of b.files()) rmSync(join(b.snapshots, f))
   writeFileSync(join(b.snapshots, fromA), readFileSync(join(a.snapshots, fromA)))
   const opened = await b.open()
-  t.ok(opened.spy.saw('projection snapshot does not match the log at its position: ignored'))
+  t.ok(opened.spy.saw('snapshot-mismatch'))
   t.equal(digest(opened.ledger), (await rebuiltDigest(b)).digest)
   await opened.ledger.close()
 })
@@ -178,13 +179,13 @@ t.test('a snapshot of another projection version is ignored: the runner rebuilds
   t.equal(d.files().length, 1)
 
   const second = await d.open({ version: 'projections-new' })
-  t.ok(second.spy.saw('projection snapshot of another projection version: ignored'))
-  t.notOk(second.spy.saw('projection snapshot loaded'))
+  t.ok(second.spy.saw('snapshot-other-version'))
+  t.notOk(second.spy.saw('snapshot-loaded'))
   t.equal(digest(second.ledger), (await rebuiltDigest(d)).digest)
   await second.ledger.close()
 
   const third = await d.open({ version: 'projections-new' })
-  t.ok(third.spy.saw('projection snapshot loaded'), 'the rebuild left a snapshot of the new version')
+  t.ok(third.spy.saw('snapshot-loaded'), 'the rebuild left a snapshot of the new version')
   await third.ledger.close()
 })
 
@@ -206,9 +207,9 @@ t.test('a damaged or cut snapshot file is ignored with a warning, and an older g
   writeFileSync(join(d.snapshots, newer), bytes)
 
   const third = await d.open()
-  t.match(third.spy.lines.find((l) => l.level === 'warn'), { message: 'unreadable projection snapshot: ignored', details: { reason: /CRC-32/ } })
-  t.ok(third.spy.saw('projection snapshot loaded'))
-  t.match(third.spy.lines.find((l) => l.message === 'projection snapshot loaded'), { details: { file: join(d.snapshots, older) } })
+  t.match(third.spy.lines.find((l) => l.level === 'warn'), { event: 'snapshot-unreadable', details: { reason: /CRC-32/ } })
+  t.ok(third.spy.saw('snapshot-loaded'))
+  t.match(third.spy.lines.find((l) => l.event === 'snapshot-loaded'), { details: { file: join(d.snapshots, older) } })
   t.equal(digest(third.ledger), (await rebuiltDigest(d)).digest, 'the older snapshot plus the log after it')
   await third.ledger.close()
 
@@ -216,7 +217,7 @@ t.test('a damaged or cut snapshot file is ignored with a warning, and an older g
   writeFileSync(join(d.snapshots, 'snapshot-000000000000001-1.snap'), 'not a snapshot at all')
   const fourth = await d.open()
   t.ok(fourth.spy.lines.filter((l) => l.level === 'warn').length >= 2, 'each bad file warned about')
-  t.notOk(fourth.spy.saw('projection snapshot loaded'))
+  t.notOk(fourth.spy.saw('snapshot-loaded'))
   t.equal(digest(fourth.ledger), (await rebuiltDigest(d)).digest, 'a rebuild')
   await fourth.ledger.close()
 })
@@ -233,14 +234,14 @@ t.test('a start that rebuilt at least snapshotEveryEvents events writes a snapsh
   await writer.ledger.close()
 
   const spy = spyLog()
-  const written = spy.next('projection snapshot written')
+  const written = spy.next('snapshot-written')
   const ledger = createLedger({
     store: openSqliteStore(join(d.dir, 'ledger.db')), personKey,
     snapshots: { dir: d.snapshots, log: spy.log, everyEvents: 20 },
   })
   await ledger.start()
   await written
-  t.match(spy.lines.find((l) => l.message === 'projection snapshot written'), { details: { position } })
+  t.match(spy.lines.find((l) => l.event === 'snapshot-written'), { details: { position } })
   await ledger.close()
   t.equal(d.files().length, 1, 'and none more at close: nothing was applied since')
 })

@@ -203,11 +203,11 @@ t.test('snapshots keep known-at moments: a start from one goes on with the runni
   const log = chained(writtenLog(sc))
   const file = join(tempDir(t, 'known-at-snapshot-'), 'ledger.db')
   const dir = tempDir(t, 'known-at-snapshots-')
-  const messages: string[] = []
+  const events: unknown[] = []
   const open = async () => {
     const ledger = createLedger({
       store: openSqliteStore(file), personKey: (id) => id, clock: fixedClock('2027-01-01T00:00:00.000Z'),
-      snapshots: { dir, log: { info: (_d, m) => messages.push(m), warn: (_d, m) => messages.push(m) } },
+      snapshots: { dir, log: { info: (d) => events.push((d as { event?: unknown }).event), warn: (d) => events.push((d as { event?: unknown }).event) } },
     })
     await ledger.start()
     return ledger
@@ -218,10 +218,10 @@ t.test('snapshots keep known-at moments: a start from one goes on with the runni
 
   const first = await open()
   await first.close()
-  t.ok(messages.includes('projection snapshot written'), 'a snapshot at close')
+  t.ok(events.includes('snapshot-written'), 'a snapshot at close')
   const second = await open()
   t.teardown(() => second.close())
-  t.ok(messages.includes('projection snapshot loaded'), 'the next start loads it')
+  t.ok(events.includes('snapshot-loaded'), 'the next start loads it')
 
   // After the snapshot, a writer whose clock is far behind: its events take the log's moment.
   const last = log.at(-1)!

@@ -114,7 +114,7 @@ t.test(`projections killed mid-catch-up equal a clean replay (seed ${SEED})`, as
         }
       }
     }
-    const loaded = /"msg":"projection snapshot loaded"/.test(host.service!.output()) ? 'a snapshot and the log after it' : 'the whole log'
+    const loaded = /"event":"snapshot-loaded"/.test(host.service!.output()) ? 'a snapshot and the log after it' : 'the whole log'
     t.same(differing, [], `${label}, folding ${loaded}: every figure (${DEFINITION_IDS.length} definitions x ${GROUP_BYS.length} groupings) equals a clean replay's`)
     return replay
   }
@@ -128,12 +128,12 @@ t.test(`projections killed mid-catch-up equal a clean replay (seed ${SEED})`, as
   // A clean stop leaves a snapshot. 3: killed while following the tail after loading it.
   t.equal(await host.stop('SIGTERM'), 0)
   head = await writeEvents(file, ledger.tails[2])
-  await killAt(/"msg":"projection snapshot loaded"/, base.foldMs * (TAILS[2] / LEARNERS))
+  await killAt(/"event":"snapshot-loaded"/, base.foldMs * (TAILS[2] / LEARNERS))
   head = await writeEvents(file, ledger.tails[3])
   const last = await compare('after a kill while following the tail of a snapshot')
-  const snapshotWritten = waitForOutput(host.service!, /"msg":"projection snapshot (written|failed)"/)
+  const snapshotWritten = waitForOutput(host.service!, /"event":"snapshot-(written|failed)"/)
   t.equal(await host.stop('SIGTERM'), 0)
-  t.comment(`the last clean stop: projection snapshot ${(await snapshotWritten.catch(() => ['', 'not written']))[1]}`)
+  t.comment(`the last clean stop: snapshot ${(await snapshotWritten.catch(() => ['', 'not written']))[1]}`)
 
   // The state a start builds, from the snapshot the last stop left and the log: the digest of a clean replay.
   const started = createLedger({
