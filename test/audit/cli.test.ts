@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { replay, verifyStore } from '../../src/app/audit'
 import { openSqliteStore } from '../../src/store/sqlite'
+import { clockEnv } from '../support/process'
 import { copyLedger, tamper, tempDir, writeLedgerFile } from './fixture'
 
 const ROOT = join(__dirname, '..', '..')
@@ -14,7 +15,7 @@ const ROOT = join(__dirname, '..', '..')
 function cli(args: string[], dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LEDGER_DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    env: { PATH: process.env.PATH ?? '', LEDGER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...clockEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

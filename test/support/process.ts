@@ -11,11 +11,23 @@ export interface ServiceProcess {
   exited: Promise<number | string>
 }
 
+/**
+ * The test's clock, for a child process: a child reads the same clock as the test that spawned
+ * it (under faketime, the moved one), so what both write and compare agrees on any date.
+ */
+export function clockEnv(): Record<string, string> {
+  const kept: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && (['LD_PRELOAD', 'DONT_FAKE_MONOTONIC', 'TZ'].includes(name) || name.startsWith('FAKETIME'))) kept[name] = value
+  }
+  return kept
+}
+
 /** Runs `placement-ledger <args>` from the sources (tsx) with the given environment. */
 export function runCli(args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...clockEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
 }

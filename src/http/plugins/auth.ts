@@ -9,7 +9,9 @@
  *
  * `request.actor` is set from `Authorization: Bearer <key>` on every request (undefined without
  * a valid key). Roles are enforced in preParsing: after the rate limit (so refused requests
- * count), before the body is read (so no one without a key makes us parse 64 MiB).
+ * count), before the body is read (so no one without a key makes us parse 64 MiB). A 401 to a
+ * request with a body closes the connection (`connection: close`), so that the body is not
+ * read after the answer either.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -33,6 +35,12 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
 function unauthorized(reply: FastifyReply, presented: boolean): LedgerError {
   reply.header('www-authenticate', presented ? 'Bearer realm="placement-ledger", error="invalid_token"' : 'Bearer realm="placement-ledger"')
   return new LedgerError(401, 'unauthorized', presented ? 'the API key is not valid' : 'an API key is required: Authorization: Bearer <key>')
+}
+
+/** Whether the request announces a body (a length above zero, or chunks) not read yet. */
+function bodyPending(request: FastifyRequest): boolean {
+  const length = request.headers['content-length']
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 /** Why the caller may not call this route (401 or 403), or undefined when it may. */
@@ -76,8 +84,13 @@ export const authPlugin = fp<{ keys: KeyRing }>(
 
     app.addHook('preParsing', (request, reply, payload, done) => {
       const refusal = refusalOf(request, reply)
-      if (refusal === undefined) done(null, payload)
-      else done(refusal)
+      if (refusal === undefined) return done(null, payload)
+      // Nothing of the body has been read yet. Kept alive, the connection would make Node read
+      // (and discard) all of it after the answer, however big, so that the next request could
+      // follow: a caller without a key could keep us reading for as long as it liked. Closed
+      // instead: Node stops reading once the answer is written.
+      if (refusal.statusCode === 401 && bodyPending(request)) reply.header('connection', 'close')
+      done(refusal)
     })
   },
   { name: 'ledger-auth', fastify: '5.x' },

@@ -166,13 +166,23 @@ export const docsPlugin = fp<{ version: string }>(
       transform,
       transformObject,
     })
-    await app.register(swaggerUi, {
-      routePrefix: '/docs',
-      // The validator badge would call validator.swagger.io from the reader's browser.
-      uiConfig: { validatorUrl: null, persistAuthorization: false },
-      logLevel: 'warn',
+    // Swagger UI's page and files are static: out of the rate limit, so that reading the docs
+    // never uses up the bucket of the address's anonymous API calls. The plugin takes no route
+    // config, so its routes get it from `route` in a scope of their own.
+    await app.register(async (scope) => {
+      const route = scope.route
+      // Called on the plugin's own instance (`this`), which carries its prefix (/docs).
+      scope.route = function (this: typeof scope, options: Parameters<typeof route>[0]) {
+        return route.call(this, { ...options, config: { ...options.config, rateLimit: false } })
+      } as typeof scope.route
+      await scope.register(swaggerUi, {
+        routePrefix: '/docs',
+        // The validator badge would call validator.swagger.io from the reader's browser.
+        uiConfig: { validatorUrl: null, persistAuthorization: false },
+        logLevel: 'warn',
+      })
     })
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+    app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger())
   },
   { name: 'ledger-docs', fastify: '5.x' },
 )

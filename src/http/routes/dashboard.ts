@@ -7,6 +7,9 @@
  * ?v=<content hash>, so an asset asked for with its current hash may be kept for a year, and
  * one asked for otherwise is revalidated. A server started before the bundle was built answers
  * 503 with a line saying how to build it, and serves the files as soon as they exist.
+ *
+ * Not rate-limited: a page load is no API call, and must not count against the bucket of the
+ * address's anonymous API calls.
  */
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
@@ -91,8 +94,11 @@ export function dashboardRoutes(options: DashboardOptions = {}): FastifyPluginAs
   return async (fastify) => {
     const app = fastify.withTypeProvider<ZodTypeProvider>()
     const schema = { hide: true, querystring: AssetQuery }
-    app.get('/', { schema }, (request, reply) => send(PAGE, undefined, request, reply))
-    app.get('/dashboard/app.js', { schema }, (request, reply) => send(SCRIPT, request.query.v, request, reply))
-    app.get('/dashboard/styles.css', { schema }, (request, reply) => send(STYLES, request.query.v, request, reply))
+    // Static files, read from a cache: out of the rate limit, so that page loads never use up
+    // the bucket of the address's anonymous API calls (security.ts).
+    const config = { rateLimit: false } as const
+    app.get('/', { schema, config }, (request, reply) => send(PAGE, undefined, request, reply))
+    app.get('/dashboard/app.js', { schema, config }, (request, reply) => send(SCRIPT, request.query.v, request, reply))
+    app.get('/dashboard/styles.css', { schema, config }, (request, reply) => send(STYLES, request.query.v, request, reply))
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '../../../events'
 import type { Ledger } from '../../app/ledger'
 import { MAX_BATCH } from '../../app/commands'
+import { LedgerError } from '../../errors'
 import { errorResponses } from '../schemas'
 import { actorOf, correlationOf, writeAnswer, WriteResult } from './common'
 
@@ -21,6 +22,8 @@ const LearnerBatchBody = z.strictObject({
   expectedRevision: z.number().int().min(-1).optional()
     .describe('the stream revision the batch must follow (-1: a new learner); omitted: append after whatever is there'),
 })
+
+const PERSON_RULE = 'person-has-active-record'
 
 const WithEventId = { eventId: EventId.optional() }
 
@@ -109,9 +112,24 @@ export function writeRoutes(ledger: Ledger): FastifyPluginAsync {
       const body = request.body
       const { learnerId } = request.params
       const batch = 'events' in body ? body : { events: [body], expectedRevision: undefined }
-      const result = await commands.appendLearnerEvents(actorOf(request), learnerId, batch.events, {
-        expectedRevision: batch.expectedRevision, ...correlationOf(request),
-      })
+      const actor = actorOf(request)
+      let result
+      try {
+        result = await commands.appendLearnerEvents(actor, learnerId, batch.events, {
+          expectedRevision: batch.expectedRevision, ...correlationOf(request),
+        })
+      } catch (error) {
+        // As imports log theirs (import/row-results.ts): who asked whether a person holds an
+        // active record, so probing for national ids leaves a trail. Ids only, never the
+        // national id or its personKey. request.log adds the request id (reqId).
+        if (error instanceof LedgerError && error.code === PERSON_RULE) {
+          request.log.warn({
+            audit: 'write-person-refused', code: PERSON_RULE, keyId: actor.keyId, role: actor.role,
+            learnerId, ...correlationOf(request),
+          }, 'write refused: the person already holds an active record')
+        }
+        throw error
+      }
       return writeAnswer(reply, result, { learnerId })
     })
   }
