@@ -11,6 +11,7 @@ import { openEventStoreDbStore, type EventStoreDbStoreOptions } from '../../src/
 import type { EventStore, ProposedEvent } from '../../src/store/types'
 import { Changes, ledgerRecord } from './helpers'
 import { startTestServer, type TestServer } from './server'
+import { rejection } from '../support/rejection'
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, options: EventStoreDbStoreOptions = {}) {
   const server = await startTestServer()
@@ -38,14 +39,6 @@ async function collect(events: AsyncIterable<Envelope>) {
   return out
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-    return undefined
-  } catch (error) {
-    return error
-  }
-}
 
 /** An adapter subscription recording what it gets. */
 function follow(store: EventStore, afterPosition: number, onEvent?: (e: Envelope) => void | Promise<void>) {

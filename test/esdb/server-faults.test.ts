@@ -16,6 +16,7 @@ import { harness } from '../support/harness'
 import { application, screened, setUp } from '../support/scenario'
 import { ledgerRecord } from './helpers'
 import { startTestServer, type TestServer, type TestServerOptions } from './server'
+import { rejection } from '../support/rejection'
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, options: EventStoreDbStoreOptions & TestServerOptions = {}) {
   const server = await startTestServer({ batchAppend: options.batchAppend })
@@ -43,14 +44,6 @@ const proposed = (n = 0, overrides: Partial<ProposedEvent> = {}): ProposedEvent 
   actor: { keyId: 'key-1', role: 'operator', operatorId: 'op-1' }, correlationId: randomUUID(), ...overrides,
 })
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-    return undefined
-  } catch (error) {
-    return error
-  }
-}
 
 const logPosition = (server: TestServer, stream: string, revision: number) => Number(server.log.stream(stream)?.[revision].position)
 

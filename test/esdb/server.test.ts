@@ -15,6 +15,7 @@ import { StoreUnavailable } from '../../src/errors'
 import { openEventStoreDbStore } from '../../src/store/eventstoredb'
 import { Changes, ledgerRecord } from './helpers'
 import { startTestServer, type TestServerOptions } from './server'
+import { rejection } from '../support/rejection'
 
 async function connect(t: { teardown(fn: () => Promise<void>): void }, options?: TestServerOptions) {
   const server = await startTestServer(options)
@@ -34,14 +35,6 @@ async function recorded(reads: AsyncIterable<ResolvedEvent>): Promise<RecordedEv
   return out
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-    return undefined
-  } catch (error) {
-    return error
-  }
-}
 
 for (const batchAppend of [true, false]) {
   const path = batchAppend ? 'BatchAppend' : 'Append'

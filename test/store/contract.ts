@@ -10,6 +10,7 @@ import { Envelope, GENESIS_HASH } from '../../events'
 import { DuplicateEventId, WrongExpectedRevision } from '../../src/errors'
 import { eventHash } from '../../src/store/hash'
 import type { AppendResult, EventStore, ProposedEvent } from '../../src/store/types'
+import { rejection } from '../support/rejection'
 
 type Open = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>
 
@@ -29,15 +30,6 @@ function proposed(n = 0, overrides: Partial<ProposedEvent> = {}): ProposedEvent 
 
 const batch = (size: number) => Array.from({ length: size }, (_, i) => proposed(i))
 
-/** The rejection of `p`, or undefined when it resolves (which the caller's type check fails on). */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-    return undefined
-  } catch (error) {
-    return error
-  }
-}
 
 async function collect(events: AsyncIterable<Envelope>, keep: (e: Envelope) => boolean = () => true) {
   const out: Envelope[] = []

@@ -11,6 +11,7 @@ import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../.
 import { openDatabase } from '../../src/store/sqlite/schema'
 import type { EventStore, ProposedEvent } from '../../src/store/types'
 import { runStoreContract } from './contract'
+import { rejection } from '../support/rejection'
 
 /** A fresh database path in its own temp directory, removed when the test ends. */
 function tempFile(t: { teardown(fn: () => void): void }): string {
@@ -41,14 +42,6 @@ async function collect(events: AsyncIterable<Envelope>): Promise<Envelope[]> {
   return out
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-    return undefined
-  } catch (error) {
-    return error
-  }
-}
 
 runStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-contract-'))
