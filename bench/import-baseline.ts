@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GENESIS_HASH, type Envelope } from '../events'
-import { planProgramme } from '../src/app/simulate'
+import { planProgramme } from '../src/tools/simulate'
 import { openDatabase } from '../src/store/sqlite/schema'
 import { seconds } from './support'
 

@@ -1,6 +1,6 @@
 /**
  * The large ledger the rebuild, reads and cold-start benchmarks run on: a simulated programme
- * (src/app/simulate) written once through the command path, then cached under bench/out/.
+ * (src/tools/simulate) written once through the command path, then cached under bench/out/.
  *
  * The plan's setup (operators, target, cohorts) is written in order; learners then go
  * `concurrency` at a time, each learner's batches in order. Every learner is a distinct person
@@ -10,8 +10,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createLedger } from '../src/app/ledger'
-import { batchesOf, runSimulation, streamProgramme, type LearnerPlan } from '../src/app/simulate'
+import { createLedger } from '../src/ledger'
+import { batchesOf, runSimulation, streamProgramme, type LearnerPlan } from '../src/tools/simulate'
 import { loadPepper, personKey } from '../src/auth/pepper'
 import { openSqliteStore } from '../src/store/sqlite'
 import { log, OUT, seconds } from './support'

@@ -115,7 +115,7 @@ export function splitPersonal(type: SealedEventType, data: Data): { clear: Data;
 
 /**
  * Data read as erased: the in-memory forms the upcaster made without a key. Re-sends compare
- * with them (src/app/resend.ts): one of them can no longer match what the caller sends.
+ * with them (src/write/resend.ts): one of them can no longer match what the caller sends.
  */
 const erasedData = new WeakSet<object>()
 export const readsErased = (data: object): boolean => erasedData.has(data)

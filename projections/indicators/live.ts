@@ -7,7 +7,7 @@
  * test/projections/live-figures.property.test.ts checks over random histories with retractions.
  *
  * The reads it serves: "as of D, known now", the dashboard's and most clients' question. A read
- * known at an earlier moment still makes a full pass (src/app/indicators.ts).
+ * known at an earlier moment still makes a full pass (src/read/indicators.ts).
  */
 import type { DefinitionId, GroupBy } from '../../events'
 import { dayNumber } from '../dates'

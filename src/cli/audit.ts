@@ -8,8 +8,8 @@
  * 1 verification failed or the store failed, 2 bad arguments or no ledger.
  */
 import { BusinessDate } from '../../events'
-import { readTimes, replay, verifyStore } from '../app/audit'
-import { systemClock } from '../app/clock'
+import { readTimes, replay, verifyStore } from '../read/audit'
+import { systemClock } from '../clock'
 import type { Config } from '../config'
 import { openStoreReadOnly } from '../store/open'
 import { existingPepper } from '../auth/pepper'

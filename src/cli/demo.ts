@@ -8,8 +8,8 @@
  * Each line carries `demo`: what happened (`outcome`) and the figures, for whoever reads JSON;
  * a terminal shows the message alone (logging.ts leaves `demo` out of pretty lines).
  */
-import { runSimulation, streamProgramme, type PlanOptions } from '../app/simulate'
-import type { Ledger } from '../app/ledger'
+import { runSimulation, streamProgramme, type PlanOptions } from '../tools/simulate'
+import type { Ledger } from '../ledger'
 import { programmeComplete, programmeState } from './programme'
 
 /** 1,000 learners: the pilot's size, written in about ten seconds. */

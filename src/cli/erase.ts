@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { ErasureReason, Id } from '../../events'
-import type { Ledger } from '../app/ledger'
+import type { Ledger } from '../ledger'
 import { LedgerError } from '../errors'
 import { parseStrict } from './args'
 import { CLI_ACTOR } from './context'

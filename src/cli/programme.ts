@@ -5,7 +5,7 @@
  * plan, and what is already recorded is answered as a duplicate).
  */
 import { toLearnerStreamId, type Envelope } from '../../events'
-import type { PlanSource } from '../app/simulate'
+import type { PlanSource } from '../tools/simulate'
 import type { EventStore } from '../store/types'
 
 export type ProgrammeState =

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import { APPLICATION_SEALED_VERSION, SealedPersonalData } from '../../events'
-import { readExportFile } from '../app/transfer'
+import { readExportFile } from '../tools/transfer'
 import { existingPepper, pepperFile } from '../auth/pepper'
 import type { Config } from '../config'
 import { existingPersonalKeys, personalData, personalKeysFile, type PersonalKeyStore } from '../privacy'

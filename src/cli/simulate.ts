@@ -8,8 +8,8 @@
  * second programme beside the first would need ids of its own in every stream, which the
  * simulation does not make; an empty data directory gives the same result more simply.
  */
-import { MAX_LEARNERS, MAX_SEED, runSimulation, SimulationError, streamProgramme, type PlanOptions } from '../app/simulate'
-import type { Commands } from '../app/types'
+import { MAX_LEARNERS, MAX_SEED, runSimulation, SimulationError, streamProgramme, type PlanOptions } from '../tools/simulate'
+import type { Commands } from '../write/types'
 import { ensureDataDir, type Config } from '../config'
 import { openStore } from '../store/open'
 import { parseStrict } from './args'

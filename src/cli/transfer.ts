@@ -17,8 +17,8 @@
  */
 import { stat } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
-import { verifyStore } from '../app/audit'
-import { checkExportFile, exportLog, isEmptyStore, RefusedFile, restoreFile } from '../app/transfer'
+import { verifyStore } from '../read/audit'
+import { checkExportFile, exportLog, isEmptyStore, RefusedFile, restoreFile } from '../tools/transfer'
 import { ensureDataDir, type Config } from '../config'
 import { openStore, openStoreReadOnly } from '../store/open'
 import type { EventStore } from '../store/types'

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { shred } from '../shred'
 import type { Readable } from 'node:stream'
-import { checkImport, type ImportFormat } from '../app/import'
+import { checkImport, type ImportFormat } from '../write/import'
 import { LedgerError } from '../errors'
 
 /** api.md: imports up to 64 MiB. */

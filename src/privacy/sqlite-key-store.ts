@@ -16,9 +16,9 @@
  * data was erased never gets a new key.
  */
 import Database from 'better-sqlite3'
-import { toStoreError } from '../store/sqlite/errors'
-import { preparePrivateDatabaseFile } from '../store/sqlite/file-mode'
-import { openReadOnly } from '../store/sqlite/read-only'
+import { toStoreError } from '../store/sqlite-files/errors'
+import { preparePrivateDatabaseFile } from '../store/sqlite-files/file-mode'
+import { openReadOnly } from '../store/sqlite-files/read-only'
 import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from './cipher'
 import { personalDataErased, type PersonalKeyStore } from './key-store'
 

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import t from 'tap'
-import { replay, verifyStore } from '../../src/app/audit'
+import { replay, verifyStore } from '../../src/read/audit'
 import { openSqliteStore } from '../../src/store/sqlite'
 import { clockEnv } from '../support/process'
 import { copyLedger, tamper, tempDir, writeLedgerFile } from './fixture'

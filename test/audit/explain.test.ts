@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { GROUP_BYS, type Envelope } from '../../events'
-import { runSimulation, streamProgramme } from '../../src/app/simulate'
+import { runSimulation, streamProgramme } from '../../src/tools/simulate'
 import { fixedClock, harness } from '../support/harness'
 import { application, completed, enrolled, expectStatus, placement, screened, setUp, withdrew } from '../support/scenario'
 import { ticking } from './fixture'

@@ -5,8 +5,8 @@
  */
 import t from 'tap'
 import { DEFINITION_IDS, GROUP_BYS } from '../../events'
-import { replay, stateDigest } from '../../src/app/audit'
-import { streamProgramme, runSimulation } from '../../src/app/simulate'
+import { replay, stateDigest } from '../../src/read/audit'
+import { streamProgramme, runSimulation } from '../../src/tools/simulate'
 import { initialLedgerState } from '../../projections/ledger'
 import { fixedClock, harness } from '../support/harness'
 import { expectStatus } from '../support/scenario'

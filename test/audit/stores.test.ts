@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import t from 'tap'
 import type { Envelope } from '../../events'
-import { replay, verifyStore } from '../../src/app/audit'
+import { replay, verifyStore } from '../../src/read/audit'
 import { openEventStoreDbStore } from '../../src/store/eventstoredb'
 import { openSqliteStore } from '../../src/store/sqlite'
 import { startTestServer } from '../esdb/server'

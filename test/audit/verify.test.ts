@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import t from 'tap'
 import { GENESIS_HASH, type Envelope } from '../../events'
-import { summaryDigest, verifyStore, type VerifyResult } from '../../src/app/audit'
+import { summaryDigest, verifyStore, type VerifyResult } from '../../src/read/audit'
 import { eventHash, sha256Hex } from '../../src/store/hash'
 import { openSqliteStore } from '../../src/store/sqlite'
 import { harness } from '../support/harness'

@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path'
 import t from 'tap'
-import { createLedger, type Ledger } from '../../src/app/ledger'
-import { planProgramme, runSimulation } from '../../src/app/simulate'
-import type { Commands } from '../../src/app/types'
+import { createLedger, type Ledger } from '../../src/ledger'
+import { planProgramme, runSimulation } from '../../src/tools/simulate'
+import type { Commands } from '../../src/write/types'
 import { personKey } from '../../src/auth/pepper'
 import { runDemo, type DemoDeps } from '../../src/cli/demo'
 import { browsableUrl } from '../../src/cli/serve'

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path'
 import t from 'tap'
-import { runSimulation, planProgramme } from '../../src/app/simulate'
-import type { Commands } from '../../src/app/types'
+import { runSimulation, planProgramme } from '../../src/tools/simulate'
+import type { Commands } from '../../src/write/types'
 import { openLedger } from '../../src/cli/context'
 import { loadConfig } from '../../src/config'
 import { cli, listing, tempDir } from './support'

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { DuplicateEventId, StoreUnavailable } from '../../src/errors'
-import { verifyStore } from '../../src/app/audit/verify'
+import { verifyStore } from '../../src/read/audit/verify'
 import { openEventStoreDbStore, type EventStoreDbStoreOptions } from '../../src/store/eventstoredb'
 import type { EventStore, ProposedEvent } from '../../src/store/types'
 import { harness } from '../support/harness'

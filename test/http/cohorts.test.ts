@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { runSimulation, SIMULATION_END, streamProgramme } from '../../src/app/simulate'
+import { runSimulation, SIMULATION_END, streamProgramme } from '../../src/tools/simulate'
 import { fixedClock, harness } from '../support/harness'
 import { application, completed, enrolled, expectStatus, screened, setUp, withdrew } from '../support/scenario'
 

@@ -5,7 +5,7 @@ import { application, cohort, completed, enrolled, expectStatus, placement, scre
 
 /**
  * Indicator reads while writes land: the "known now" figures come from live figures updated
- * learner by learner (src/app/indicators.ts); each answer must be, byte for byte, what a full
+ * learner by learner (src/read/indicators.ts); each answer must be, byte for byte, what a full
  * pass over the state at the answer's position gives, and must hold the caller's own write.
  */
 async function read(h: Harness, query: string, minPosition: number) {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createHmac } from 'node:crypto'
 import { v5 as uuidV5 } from 'uuid'
-import { derivedEventId, keyedEventIds } from '../../src/app/import'
+import { derivedEventId, keyedEventIds } from '../../src/write/import'
 import { canonicalJson } from '../../src/store/hash'
 
 const PEPPER = Buffer.from('pepper-pepper-pepper-pepper-pepper-32')

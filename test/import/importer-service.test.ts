@@ -4,9 +4,9 @@
  */
 import t from 'tap'
 import type { Actor } from '../../events'
-import { createDryRun, importRows, keyedEventIds, type ImportItem, type RowResult } from '../../src/app/import'
-import type { LearnerRow } from '../../src/app/row-batches'
-import type { Commands, LearnerEventInput } from '../../src/app/types'
+import { createDryRun, importRows, keyedEventIds, type ImportItem, type RowResult } from '../../src/write/import'
+import type { LearnerRow } from '../../src/write/row-batches'
+import type { Commands, LearnerEventInput } from '../../src/write/types'
 import { RuleViolation } from '../../src/errors'
 import type { AppendResult } from '../../src/store/types'
 

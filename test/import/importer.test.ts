@@ -1,9 +1,9 @@
 import t from 'tap'
 import type { Actor } from '../../events'
-import { createDryRun, importRows, keyedEventIds, type ImportItem, type ImportOptions, type RowResult } from '../../src/app/import'
-import type { Commands, LearnerEventInput } from '../../src/app/types'
+import { createDryRun, importRows, keyedEventIds, type ImportItem, type ImportOptions, type RowResult } from '../../src/write/import'
+import type { Commands, LearnerEventInput } from '../../src/write/types'
 import { badRequest, LedgerError, RuleViolation } from '../../src/errors'
-import type { LearnerRow, RowOutcome } from '../../src/app/row-batches'
+import type { LearnerRow, RowOutcome } from '../../src/write/row-batches'
 import type { AppendResult } from '../../src/store/types'
 
 const ACTOR: Actor = { keyId: 'op1', role: 'operator', operatorId: 'OP-1' }

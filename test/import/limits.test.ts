@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ImportGate, ImportRefused, type ImportLimits } from '../../src/app/import'
+import { ImportGate, ImportRefused, type ImportLimits } from '../../src/write/import'
 import { manualClock } from '../support/harness'
 
 const LIMITS: ImportLimits = { rowsPerMinute: 600, dryRunRowsPerHour: 360, atOnce: 2 }

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { z } from 'zod'
-import { describeIssues, focusIssues, NO_INPUT } from '../../src/app/import/issues'
+import { describeIssues, focusIssues, NO_INPUT } from '../../src/write/import/issues'
 import { harness } from '../support/harness'
 import { setUp } from '../support/scenario'
 import { importCsv, importNdjson, path, row, screened } from './support'

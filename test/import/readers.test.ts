@@ -1,6 +1,6 @@
 import t from 'tap'
-import { checkImport, csvReport, dataColumns, derivedEventId, jsonReport, readImport, type ImportItem, type RowResult } from '../../src/app/import'
-import { decodeUtf8, splitLines } from '../../src/app/import/decode'
+import { checkImport, csvReport, dataColumns, derivedEventId, jsonReport, readImport, type ImportItem, type RowResult } from '../../src/write/import'
+import { decodeUtf8, splitLines } from '../../src/write/import/decode'
 import { LedgerError } from '../../src/errors'
 
 async function* chunks(...parts: Array<string | number[]>) {

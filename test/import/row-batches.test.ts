@@ -1,5 +1,5 @@
 /**
- * The import's batched write path (src/app/row-batches.ts) against the one-command-per-row path
+ * The import's batched write path (src/write/row-batches.ts) against the one-command-per-row path
  * it stands for: the same rows, in the same order, given to `appendLearnerRows` in one ledger and
  * to `appendLearnerEvents` one by one in another, must get the same answers and leave the same
  * streams. The rows are a simulated programme, shuffled in places (so rules refuse rows),
@@ -9,9 +9,9 @@
 import t from 'tap'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { createLedger, type Ledger } from '../../src/app/ledger'
-import type { LearnerRow } from '../../src/app/row-batches'
-import { planProgramme, runSimulation } from '../../src/app/simulate'
+import { createLedger, type Ledger } from '../../src/ledger'
+import type { LearnerRow } from '../../src/write/row-batches'
+import { planProgramme, runSimulation } from '../../src/tools/simulate'
 import { personKey } from '../../src/auth/pepper'
 import { CLI_ACTOR } from '../../src/cli/context'
 import { LedgerError } from '../../src/errors'

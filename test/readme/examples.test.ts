@@ -16,7 +16,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { planProgramme } from '../../src/app/simulate'
+import { planProgramme } from '../../src/tools/simulate'
 import { printedAdminKey, startService } from '../support/process'
 import {
   blockMarker, fencedBlocks, README_BASE_URL, sessionScript, SHELL_LIKE, substitute, writeShims,

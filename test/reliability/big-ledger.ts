@@ -6,7 +6,7 @@
  */
 import { CURRENT_SCHEMA_VERSION, GENESIS_HASH, PROGRAMME_STREAM, toCohortStreamId, toLearnerStreamId, toOperatorStreamId, type Envelope } from '../../events'
 import { personKey } from '../../src/auth/pepper'
-import { planProgramme, type LearnerPlan, type Plan, type SetupStep } from '../../src/app/simulate'
+import { planProgramme, type LearnerPlan, type Plan, type SetupStep } from '../../src/tools/simulate'
 import { eventHash } from '../../src/store/hash'
 import { openSqliteStore } from '../../src/store/sqlite'
 

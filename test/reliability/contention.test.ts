@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { inspectLedgerFile } from './ledger-file'
-import { verifyStore } from '../../src/app/audit/verify'
+import { verifyStore } from '../../src/read/audit/verify'
 import { harness, KEYS } from '../support/harness'
 import { application, cohort, enrolled, placement, screened } from '../support/scenario'
 import { learnerLife, send, setupRequests } from './plans'

@@ -7,7 +7,7 @@
  * `PRAGMA integrity_check` is ok and every hash chain verifies.
  */
 import t from 'tap'
-import { Rng } from '../../src/app/simulate'
+import { Rng } from '../../src/tools/simulate'
 import { inspectLedgerFile } from './ledger-file'
 import { acknowledgedEvents, isAcknowledged, learnerLife, send, setupRequests, type AcknowledgedEvent, type PlannedRequest } from './plans'
 import { LedgerHost, NetworkError, tempDir, type Api } from './support'

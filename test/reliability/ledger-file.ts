@@ -4,7 +4,7 @@
  * so the next start of the service still has to recover the file itself.
  */
 import Database from 'better-sqlite3'
-import { ChainVerifier, type VerifyResult } from '../../src/app/audit/verify'
+import { ChainVerifier, type VerifyResult } from '../../src/read/audit/verify'
 import { toEnvelope, type EventTuple } from '../../src/store/sqlite/statements'
 
 export interface StoredEvent {

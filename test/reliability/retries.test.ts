@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { Rng } from '../../src/app/simulate'
+import { Rng } from '../../src/tools/simulate'
 import { inspectLedgerFile } from './ledger-file'
 import { isAcknowledged, learnerLife, send, setupRequests, type PlannedRequest } from './plans'
 import { LedgerHost, tempDir, type Answer, type Api } from './support'

@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { v5 as uuidV5 } from 'uuid'
-import { derivedEventId } from '../../src/app/import'
+import { derivedEventId } from '../../src/write/import'
 import { canonicalJson } from '../../src/store/hash'
 import { harness } from '../support/harness'
 import { application, screened, setUp } from '../support/scenario'

@@ -2,7 +2,7 @@ import t from 'tap'
 import { isDeepStrictEqual } from 'node:util'
 import { z } from 'zod'
 import { cohortEvents, learnerInputs, operatorEvents, programmeEvents, PROGRAMME_TRACKS, REGIONS } from '../../events'
-import { planProgramme, planStatistics, SIMULATION_END, streamProgramme, type Plan } from '../../src/app/simulate'
+import { planProgramme, planStatistics, SIMULATION_END, streamProgramme, type Plan } from '../../src/tools/simulate'
 
 const plan1000 = planProgramme({ learners: 1000, seed: 1 })
 const stats = planStatistics(plan1000)

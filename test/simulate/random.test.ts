@@ -1,7 +1,7 @@
 import t from 'tap'
 import { z } from 'zod'
-import { Quota, Rng } from '../../src/app/simulate/random'
-import { addDays, addMonths, dateOfDay, dayNumber, daysBetween } from '../../src/app/simulate/calendar'
+import { Quota, Rng } from '../../src/tools/simulate/random'
+import { addDays, addMonths, dateOfDay, dayNumber, daysBetween } from '../../src/tools/simulate/calendar'
 
 const draws = (rng: Rng, n: number) => Array.from({ length: n }, () => rng.uint32())
 

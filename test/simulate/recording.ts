@@ -4,11 +4,11 @@
  * a call was seen before. Not a ledger: it decides nothing.
  */
 import type { Actor } from '../../events'
-import type { CommandOptions, Commands, LearnerEventInput } from '../../src/app/types'
+import type { CommandOptions, Commands, LearnerEventInput } from '../../src/write/types'
 import type { AppendResult } from '../../src/store/types'
-import type { LearnerRow, RowOutcome } from '../../src/app/row-batches'
+import type { LearnerRow, RowOutcome } from '../../src/write/row-batches'
 import { LedgerError } from '../../src/errors'
-import { createDryRun } from '../../src/app/import'
+import { createDryRun } from '../../src/write/import'
 
 export type Call =
   | { method: 'registerOperator' | 'openCohort' | 'setProgrammeTarget' | 'publishReport'; actor: Actor; input: unknown; options?: CommandOptions }

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { QUALIFYING_CONTRACTS, type CohortOpened } from '../../events'
-import { planProgramme, SIMULATION_END, type LearnerStep, type Plan } from '../../src/app/simulate'
+import { planProgramme, SIMULATION_END, type LearnerStep, type Plan } from '../../src/tools/simulate'
 
 function dateOf(e: LearnerStep): string | undefined {
   const d = e.data as Record<string, unknown>

@@ -3,7 +3,7 @@ import { RuleViolation } from '../../src/errors'
 import {
   batchesOf, MAX_EVENTS_PER_CALL, planProgramme, runSimulation, SimulationError, streamProgramme, AUDITOR, operatorActor,
   type LearnerStep,
-} from '../../src/app/simulate'
+} from '../../src/tools/simulate'
 import { RecordingCommands } from './recording'
 
 const plan = planProgramme({ learners: 120, seed: 5 })

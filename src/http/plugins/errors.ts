@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { firstAtEachPath, focusIssues, NO_INPUT, summariseIssues, withShortMessages, type IssueLike } from '../../app/import/issues'
+import { firstAtEachPath, focusIssues, NO_INPUT, summariseIssues, withShortMessages, type IssueLike } from '../../write/import/issues'
 import { LedgerError } from '../../errors'
 import type { ErrorBody } from '../schemas'
 

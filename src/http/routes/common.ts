@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Actor } from '../../../events'
-import type { Ledger } from '../../app/ledger'
+import type { Ledger } from '../../ledger'
 import type { AppendResult } from '../../store/types'
 import { Id } from '../../../events'
 import { badRequest, LedgerError } from '../../errors'

@@ -6,8 +6,8 @@ import { LEARNER_EVENT_TYPES, type Actor, type LearnerEventType } from '../../..
 import {
   ImportGate, ImportRefused, importRows, jsonReport, readImport,
   type ImportFormat, type ImportTotals, type Release, type RowResult, type WarnLog,
-} from '../../app/import'
-import type { Ledger } from '../../app/ledger'
+} from '../../write/import'
+import type { Ledger } from '../../ledger'
 import type { Config } from '../../config'
 import { badRequest, LedgerError } from '../../errors'
 import { drain, IMPORT_BODY_LIMIT, receiveImport, spoolDirOf, type SpooledBody } from '../import-body'

@@ -5,8 +5,8 @@ import {
   cohortEvents, Id, LEARNER_EVENT_TYPES, learnerInputs, operatorEvents, programmeEvents,
   type LearnerEventType,
 } from '../../../events'
-import type { Ledger } from '../../app/ledger'
-import { MAX_BATCH } from '../../app/commands'
+import type { Ledger } from '../../ledger'
+import { MAX_BATCH } from '../../write/commands'
 import { LedgerError } from '../../errors'
 import { errorResponses } from '../schemas'
 import { actorOf, correlationOf, writeAnswer, WriteResult } from './common'

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
-import { preparePrivateDatabaseFile } from './file-mode'
-import { openReadOnly, type ReadOnlyDatabase } from './read-only'
+import { preparePrivateDatabaseFile } from '../sqlite-files/file-mode'
+import { openReadOnly, type ReadOnlyDatabase } from '../sqlite-files/read-only'
 
 /** Bumped with every change to the DDL below; `migrate` brings older files up to it. */
 export const SCHEMA_VERSION = 2

@@ -1,6 +1,6 @@
 import type { Envelope } from '../../../events'
 import type { SubscribeHandlers, Subscription } from '../types'
-import { toStoreError } from './errors'
+import { toStoreError } from '../sqlite-files/errors'
 import { PAGE_SIZE } from './statements'
 
 /** The reads a follower needs; both throw StoreUnavailable once the store is closed or broken. */

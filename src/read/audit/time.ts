@@ -1,5 +1,5 @@
 /** Where an audit read stands on the two time axes (domain.md "Time: two axes"). */
-import { businessToday, type Clock } from '../clock'
+import { businessToday, type Clock } from '../../clock'
 
 export interface ReadTimes {
   /** Business date D, YYYY-MM-DD. */

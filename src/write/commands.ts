@@ -19,7 +19,7 @@ import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './type
 import { createDryRun, decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
 import { createRowBatches, learnerContext } from './row-batches'
-import type { ProjectionRunner } from './runner'
+import type { ProjectionRunner } from '../read/runner'
 import { openDecided, type PersonalData } from '../privacy/personal-data'
 import { learnerGuards, seatsGuard } from './guards'
 import { judgeClearResend } from './resend'

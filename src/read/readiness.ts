@@ -3,7 +3,7 @@
  * holds. An unreachable store is not-ready, and the check says so, while reads keep serving the
  * last projected state: taking the instance out of rotation is the orchestrator's choice.
  */
-import type { Ledger } from './ledger'
+import type { Ledger } from '../ledger'
 
 export interface ReadinessResult {
   ready: boolean

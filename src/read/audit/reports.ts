@@ -12,8 +12,8 @@ import { computeIndicator, type EmploymentGroup, type InsertionGroup } from '../
 import type { ReportRecord } from '../../../projections/ledger'
 import { notFound } from '../../errors'
 import { canonicalJson, sha256Hex } from '../../store/hash'
-import type { Ledger } from '../ledger'
-import type { CommandOptions } from '../types'
+import type { Ledger } from '../../ledger'
+import type { CommandOptions } from '../../write/types'
 import { readKnownAt } from './time'
 
 export interface ReportRequest {

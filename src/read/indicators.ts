@@ -4,8 +4,8 @@ import { computeIndicator, type EmploymentGroup, type InsertionGroup } from '../
 import { LearnerSlots, LiveFigures } from '../../projections/indicators/live'
 import type { LearnerRecord } from '../../projections/state'
 import { readKnownAt } from './audit/time'
-import { businessToday } from './clock'
-import type { Ledger } from './ledger'
+import { businessToday } from '../clock'
+import type { Ledger } from '../ledger'
 
 export interface IndicatorRequest {
   definition: DefinitionId

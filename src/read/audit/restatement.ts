@@ -10,7 +10,7 @@ import type { LedgerState } from '../../../projections/ledger'
 import { emptyMilestones, milestonesAt } from '../../../projections/milestones'
 import { readPoint } from '../../../projections/read-point'
 import { canonicalJson } from '../../store/hash'
-import type { Ledger } from '../ledger'
+import type { Ledger } from '../../ledger'
 import { figuresAt, figuresDigest, readReport, type PublishedReport, type ReportFigures } from './reports'
 import { yieldToEventLoop } from './time'
 

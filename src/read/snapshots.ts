@@ -143,7 +143,7 @@ const encodeRecord = (r: LearnerRecord): string => JSON.stringify({ ...r, facts:
 const TYPE_NAMES = new Map<string, string>(LEARNER_EVENT_TYPES.map((t) => [t, t]))
 
 /**
- * Keep in step with addFact (projections/ledger.ts): test/app/snapshots.test.ts fails when a
+ * Keep in step with addFact (projections/ledger.ts): test/read/snapshots.test.ts fails when a
  * fact of the fold and a fact of a snapshot do not have the same members.
  */
 function fromTuple(t: FactTuple): Fact {

@@ -14,11 +14,11 @@ import {
   ERASED, isSealedApplication, isSealedType, SEALED_VERSIONS, splitPersonal, toLearnerStreamId,
   type Actor, type Envelope, type PersonalDataErased,
 } from '../../events'
-import { businessToday, type Clock } from '../app/clock'
-import type { ProjectionRunner } from '../app/runner'
+import { businessToday, type Clock } from '../clock'
+import type { ProjectionRunner } from '../read/runner'
 import { forbidden, LedgerError, notFound, WrongExpectedRevision } from '../errors'
 import type { EventStore } from '../store/types'
-import type { PersonalKeyStore } from './key-store'
+import type { PersonalKeyStore } from '../privacy/key-store'
 
 const MAX_ATTEMPTS = 5
 

@@ -20,7 +20,7 @@
  * Time comes from the service's clock; a clock that steps back refills nothing.
  */
 import { LedgerError } from '../../errors'
-import type { Clock } from '../clock'
+import type { Clock } from '../../clock'
 
 export interface ImportLimits {
   /** Rows a key may import a minute, dry runs included (LEDGER_IMPORT_ROWS_PER_MINUTE). */

@@ -28,7 +28,7 @@ import { createDryRun } from './import/dry-run'
 import type { KeyedLocks } from './locks'
 import { learnerGuards } from './guards'
 import { judgeClearResend, type KnownEvent } from './resend'
-import type { ProjectionRunner } from './runner'
+import type { ProjectionRunner } from '../read/runner'
 import type { LearnerRow, RowOutcome } from './types'
 
 export type { LearnerRow, RowOutcome } from './types'

@@ -4,7 +4,7 @@
  * writes nothing new: the store answers each command with its original result.
  */
 import type { Actor } from '../../../events'
-import type { Commands, LearnerEventInput } from '../types'
+import type { Commands, LearnerEventInput } from '../../write/types'
 import type { LearnerStep, PlanSource, SetupStep } from './types'
 
 /** The store takes at most this many events in one learner append (the API's batch limit). */

@@ -1,13 +1,13 @@
-import type { EventStore } from '../store/types'
-import { PersonalDataEraser } from '../privacy/erasure'
-import type { PersonalKeyStore } from '../privacy/key-store'
-import { personalData as createPersonalData, type PersonalData } from '../privacy/personal-data'
+import type { EventStore } from './store/types'
+import { PersonalDataEraser } from './write/erasure'
+import type { PersonalKeyStore } from './privacy/key-store'
+import { personalData as createPersonalData, type PersonalData } from './privacy/personal-data'
 import { systemClock, type Clock } from './clock'
-import { createCommands } from './commands'
-import type { ImportEventId } from './import/event-id'
-import { ProjectionRunner } from './runner'
-import { SnapshotStore, type SnapshotLog } from './snapshots'
-import type { Commands } from './types'
+import { createCommands } from './write/commands'
+import type { ImportEventId } from './write/import/event-id'
+import { ProjectionRunner } from './read/runner'
+import { SnapshotStore, type SnapshotLog } from './read/snapshots'
+import type { Commands } from './write/types'
 
 export interface Ledger {
   store: EventStore
@@ -44,7 +44,7 @@ export interface LedgerOptions {
    */
   personalKeys?: PersonalKeyStore
   clock?: Clock
-  /** Projection snapshots (src/app/snapshots.ts); without them every start folds the whole log. */
+  /** Projection snapshots (src/read/snapshots.ts); without them every start folds the whole log. */
   snapshots?: {
     /** `$LEDGER_DATA_DIR/snapshots` for the service. */
     dir: string

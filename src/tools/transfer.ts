@@ -13,8 +13,8 @@ import { createReadStream } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { Envelope } from '../../events'
 import type { EventStore } from '../store/types'
-import { ChainVerifier, ndjsonChunks } from './audit'
-import { decodeUtf8, splitLines } from './import/decode'
+import { ChainVerifier, ndjsonChunks } from '../read/audit'
+import { decodeUtf8, splitLines } from '../write/import/decode'
 
 /** Far above any event the stores accept (EventStoreDB: about 1 MiB); a longer line is not held. */
 const MAX_LINE_LENGTH = 16 * 1024 * 1024
