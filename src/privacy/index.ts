@@ -9,7 +9,6 @@ import type { PersonalKeyStore } from './key-store'
 import { KEY_FILE_NAME, openSqliteKeyStore } from './sqlite-key-store'
 
 export { openAttributes, sealAttributes, masterKeyFrom, newDataKey } from './cipher'
-export { PersonalDataEraser, personalDataInClear, type ErasureDeps, type ErasureRequest, type ErasureResult } from '../write/erasure'
 export { MemoryKeyStore, personalDataErased, type PersonalKeyStore } from './key-store'
 export { openDecided, personalData, type PersonalData } from './personal-data'
 export { KEY_FILE_NAME, openSqliteKeyStore } from './sqlite-key-store'

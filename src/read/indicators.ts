@@ -5,7 +5,7 @@ import { LearnerSlots, LiveFigures } from '../../projections/indicators/live'
 import type { LearnerRecord } from '../../projections/state'
 import { readKnownAt } from './audit/time'
 import { businessToday } from '../clock'
-import type { Ledger } from '../ledger'
+import type { ReadSide } from './types'
 
 export interface IndicatorRequest {
   definition: DefinitionId
@@ -73,7 +73,7 @@ export class IndicatorService {
   private readonly today: (now: Date) => string
   private readonly unwatch: () => void
 
-  constructor(private readonly ledger: Ledger) {
+  constructor(private readonly ledger: ReadSide) {
     const state = ledger.runner.state
     this.learners = state.learners
     this.today = todayByMinute()

@@ -3,14 +3,14 @@
  * holds. An unreachable store is not-ready, and the check says so, while reads keep serving the
  * last projected state: taking the instance out of rotation is the orchestrator's choice.
  */
-import type { Ledger } from '../ledger'
+import type { ReadSide } from './types'
 
 export interface ReadinessResult {
   ready: boolean
   checks: Record<string, unknown>
 }
 
-export function ledgerReadiness(ledger: Pick<Ledger, 'store' | 'runner'>): () => Promise<ReadinessResult> {
+export function ledgerReadiness(ledger: Pick<ReadSide, 'store' | 'runner'>): () => Promise<ReadinessResult> {
   return async () => {
     const { store, runner } = ledger
     const checks: Record<string, unknown> = { store: store.kind, position: runner.position }

@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { parse } from 'csv-parse/sync'
-import { csvLines } from '../../src/http/csv'
+import { csvLines } from '../../src/csv'
 
 const COLUMNS = ['line', 'status', 'message'] as const
 

@@ -8,7 +8,7 @@
 import t from 'tap'
 import { parse } from 'csv-parse/sync'
 import { csvReport, type RowResult } from '../../src/write/import'
-import { csvCell, toCsv } from '../../src/http/csv'
+import { csvCell, toCsv } from '../../src/csv'
 import { harness } from '../support/harness'
 import { application, cohort, completed, enrolled, expectStatus, screened, setUp } from '../support/scenario'
 

@@ -6,7 +6,7 @@ import { COHORT_SUMMARY_COLUMNS, cohortFacts, listCohorts, roster } from '../../
 import { learnerView } from '../../../projections/learners'
 import type { Ledger } from '../../ledger'
 import { notFound } from '../../errors'
-import { toCsv, wantsCsv } from '../csv'
+import { toCsv, wantsCsv } from '../../csv'
 import { errorResponses, jsonOrCsv } from '../schemas'
 import { CohortSummary, Envelope, Learner, Next, RosterEntry } from './answers'
 import { actorOf, assertOwn, awaitMinPosition, linkNext, MinPositionQuery, PAGE_DEFAULT, PAGE_MAX, pageByKey, PageQuery, PAGING } from './common'

@@ -6,7 +6,7 @@ export { MAX_EVENTS_LIMIT, ndjsonChunks, ndjsonLog, type LogRange } from './even
 export { allIndicators, replay, replayState, ReplayQueue, stateDigest, type AllIndicators, type ReplayOptions, type ReplayResult, type ReplayedState } from './replay'
 export { ChainVerifier, summaryDigest, verifyStore, type BreakReason, type ChainBreak, type VerifyOptions, type VerifyResult } from './verify'
 export {
-  figuresAt, figuresDigest, findReport, publishReport, readReport,
+  figuresAt, figuresDigest, findReport, readReport,
   type FigureQuery, type PublishedReport, type ReportFigures, type ReportRequest, type ReportView,
 } from './reports'
 export { compareGroups, MAX_RESTATEMENT_EVENTS, restate, type Delta, type GroupRestatement, type Restatement, type RestatingEvent } from './restatement'

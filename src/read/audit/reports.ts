@@ -7,14 +7,12 @@
  * key order, rates unrounded). The definition, groupBy, asOf and knownAt that produced them are
  * recorded beside the digest in the event, not inside it.
  */
-import type { Actor, DefinitionId, GroupBy, ReportPublished } from '../../../events'
+import type { DefinitionId, GroupBy, ReportPublished } from '../../../events'
 import { computeIndicator, type EmploymentGroup, type InsertionGroup } from '../../../projections/indicators'
 import type { ReportRecord } from '../../../projections/ledger'
 import { notFound } from '../../errors'
 import { canonicalJson, sha256Hex } from '../../store/hash'
-import type { Ledger } from '../../ledger'
-import type { CommandOptions } from '../../write/types'
-import { readKnownAt } from './time'
+import type { ReadSide } from '../types'
 
 export interface ReportRequest {
   reportId: string
@@ -55,7 +53,7 @@ export interface ReportView {
 export const figuresDigest = (groups: ReportFigures['groups']): string => sha256Hex(canonicalJson(groups))
 
 /** The figures of the live projections at a point on both axes (knownAt already normalized). */
-export function figuresAt(ledger: Ledger, q: FigureQuery): ReportFigures {
+export function figuresAt(ledger: Pick<ReadSide, 'runner'>, q: FigureQuery): ReportFigures {
   const { definition, groupBy, asOf, knownAt } = q
   const { groups } = computeIndicator(ledger.runner.state, { definition, groupBy, asOf, knownAt })
   return { definition, groupBy, asOf, knownAt, position: ledger.runner.positionAt(knownAt), groups }
@@ -66,39 +64,16 @@ const published = (r: ReportRecord): PublishedReport => ({
   position: r.position, digest: r.digest, eventId: r.eventId, recordedAt: r.recordedAt,
 })
 
-export function findReport(ledger: Ledger, reportId: string): PublishedReport {
+export function findReport(ledger: Pick<ReadSide, 'runner'>, reportId: string): PublishedReport {
   const record = ledger.runner.state.reports.get(reportId)
   if (record === undefined) throw notFound(`report ${reportId}`)
   return published(record)
 }
 
 /** A published report and its figures recomputed as published: same asOf, same knownAt. */
-export function readReport(ledger: Ledger, reportId: string): ReportView {
+export function readReport(ledger: Pick<ReadSide, 'runner'>, reportId: string): ReportView {
   const report = findReport(ledger, reportId)
   const figures = figuresAt(ledger, report)
   const digest = figuresDigest(figures.groups)
   return { report, figures, digest, reproduced: digest === report.digest }
-}
-
-/**
- * Computes the figures on projections that hold the whole log, then records ReportPublished
- * through the command path (which refuses a reportId already published: 409 report-exists).
- * A re-send with the same eventId is idempotent only when it names the same knownAt: the
- * default (now) differs from call to call.
- */
-export async function publishReport(
-  ledger: Ledger, actor: Actor, request: ReportRequest, options: CommandOptions = {},
-): Promise<ReportView & { duplicate: boolean }> {
-  await ledger.runner.require(await ledger.store.headPosition())
-  const knownAt = readKnownAt(ledger.clock.now(), request.knownAt)
-  const figures = figuresAt(ledger, { definition: request.definition, groupBy: request.groupBy, asOf: request.asOf, knownAt })
-  const digest = figuresDigest(figures.groups)
-  const data: ReportPublished = {
-    reportId: request.reportId, definition: figures.definition, groupBy: figures.groupBy,
-    asOf: figures.asOf, knownAt, position: figures.position, digest,
-  }
-  const result = await ledger.commands.publishReport(actor, data, options)
-  if (result.duplicate) return { ...readReport(ledger, request.reportId), duplicate: true }
-  const report = findReport(ledger, request.reportId)
-  return { report, figures, digest, reproduced: digest === report.digest, duplicate: result.duplicate }
 }

@@ -10,7 +10,7 @@ import type { LedgerState } from '../../../projections/ledger'
 import { emptyMilestones, milestonesAt } from '../../../projections/milestones'
 import { readPoint } from '../../../projections/read-point'
 import { canonicalJson } from '../../store/hash'
-import type { Ledger } from '../../ledger'
+import type { ReadSide } from '../types'
 import { figuresAt, figuresDigest, readReport, type PublishedReport, type ReportFigures } from './reports'
 import { yieldToEventLoop } from './time'
 
@@ -110,7 +110,7 @@ function learnersOf(state: LedgerState, groupBy: GroupBy, keys: Set<string>, asO
   return streams
 }
 
-export async function restate(ledger: Ledger, reportId: string): Promise<Restatement> {
+export async function restate(ledger: ReadSide, reportId: string): Promise<Restatement> {
   const { store, runner } = ledger
   const head = await store.headPosition()
   await runner.require(head)

@@ -2,7 +2,7 @@
  * The per-row report of an import, written as rows come: JSON (the HTTP answer and `--report
  * x.json`) or CSV (`--report x.csv`). Neither holds more than a few rows at a time.
  */
-import { csvCell } from '../../http/csv'
+import { csvCell } from '../../csv'
 import { tally } from './importer'
 import type { ImportTotals, RowResult } from './types'
 
