@@ -7,8 +7,9 @@
  * adapter costs on top of the client:
  *   - store.append alone, `connections` appenders, one event a new stream, against bare
  *     `appendToStream` calls in flight the same way;
- *   - durable appends over HTTP (the service on the adapter), 64 clients, against the same bare
- *     client figure;
+ *   - durable appends over HTTP (the service on the adapter), 64 clients, against the same load
+ *     on the service on SQLite in the same run; then two service instances on one store sharing
+ *     the 64 clients, their combined figure against the same SQLite baseline;
  *   - an import of `rows` NDJSON rows, against the bare client appending the same rows a
  *     learner a call;
  *   - rebuilding the projections from the log the import left, against a bare `readAll`.
@@ -25,8 +26,8 @@ import { planProgramme } from '../src/tools/simulate'
 import { openEventStoreDbStore } from '../src/store/eventstoredb'
 import type { ProposedEvent } from '../src/store/types'
 import { benchImport } from './import'
-import { load } from './load'
-import { BENCH_KEYS, call, log, ROOT, scratchDir, seconds, startService, writeKeysFile, type Figure } from './support'
+import { load, type LoadResult } from './load'
+import { BENCH_KEYS, call, log, ROOT, scratchDir, seconds, startService, writeKeysFile, type Figure, type Service } from './support'
 
 const OPERATOR = 'OP-BENCH'
 const NOTE = 'test server: client + adapter over loopback, in-memory log; not a real server'
@@ -102,41 +103,33 @@ export async function benchEsdb(options: { seconds: number; connections: number;
     await server.stop()
   }
 
-  // 2. Appends over HTTP, the service on the adapter.
+  // 2. Appends over HTTP: one service on the adapter, the same load on a service on SQLite, and
+  // two services on one EventStoreDB (one keys file, one pepper) sharing the load.
+  const sqliteHttp = await httpAppends(options, undefined, 1)
+  log(`esdb: SQLite service ${sqliteHttp.okPerSecond.toFixed(0)} acknowledged events/s, p99 ${sqliteHttp.p99Ms} ms (the baseline for the next two)`)
   server = await startServer()
-  const scratch = scratchDir('esdb')
   try {
-    const dataDir = join(scratch.dir, 'service')
-    mkdirSync(dataDir)
-    writeKeysFile(dataDir, OPERATOR)
-    const service = await startService(dataDir, { EVENTSTORE_CONNECTION_STRING: server.connectionString })
-    try {
-      const made = await call(service.url, BENCH_KEYS.admin, 'POST', '/v1/operators', { operatorId: OPERATOR, name: 'Bench operator' })
-      if (made.status !== 201) throw new Error(`esdb: registering the operator answered ${made.status}`)
-      let i = 0
-      const run = (connections: number, s: number) => load({
-        url: service.url, connections, seconds: s, method: 'POST',
-        headers: { authorization: `Bearer ${BENCH_KEYS.op1}`, 'content-type': 'application/json' },
-        next: () => {
-          i++
-          const { operatorId, ...rest } = applicationData(i)
-          return { path: `/v1/learners/B-${i}/events`, body: JSON.stringify({ type: 'ApplicationSubmitted', data: { operatorId, nationalId: `BENCH${i}`, ...rest } }) }
-        },
-      })
-      await run(8, 1)
-      const result = await run(options.connections, options.seconds)
-      log(`esdb: service ${result.okPerSecond.toFixed(0)} acknowledged events/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.non2xx} non-2xx, ${result.errors} errors`)
-      figures.push({
-        bench: 'esdb', measure: `durable appends over HTTP, ${options.connections} clients`, value: result.okPerSecond, unit: 'events/s',
-        baseline: { name: 'bare client appendToStream, same concurrency', value: bareAppends },
-        note: `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; ${NOTE}`,
-      })
-    } finally {
-      await service.stop()
-    }
+    const one = await httpAppends(options, server.connectionString, 1)
+    log(`esdb: service ${one.okPerSecond.toFixed(0)} acknowledged events/s, p50 ${one.p50Ms} ms, p99 ${one.p99Ms} ms, ${one.non2xx} non-2xx, ${one.errors} errors`)
+    figures.push({
+      bench: 'esdb', measure: `durable appends over HTTP, ${options.connections} clients`, value: one.okPerSecond, unit: 'events/s',
+      baseline: { name: 'the same load on the service on SQLite', value: sqliteHttp.okPerSecond },
+      note: `p50 ${one.p50Ms} ms, p99 ${one.p99Ms} ms; bare client appendToStream ${bareAppends.toFixed(0)} events/s; ${NOTE}`,
+    })
   } finally {
     await server.stop()
-    scratch.remove()
+  }
+  server = await startServer()
+  try {
+    const two = await httpAppends(options, server.connectionString, 2)
+    log(`esdb: two services on one store ${two.okPerSecond.toFixed(0)} acknowledged events/s combined, p99 ${two.p99Ms} ms, ${two.non2xx} non-2xx, ${two.errors} errors`)
+    figures.push({
+      bench: 'esdb', measure: `durable appends over HTTP, two service instances on one store, ${options.connections} clients in all`, value: two.okPerSecond, unit: 'events/s',
+      baseline: { name: 'the same load on the service on SQLite', value: sqliteHttp.okPerSecond },
+      note: `combined; p99 ${two.p99Ms} ms (the slower instance); one process of the test server and both instances share this machine's cores; ${NOTE}`,
+    })
+  } finally {
+    await server.stop()
   }
 
   // 3. Import, and 4. rebuild from what it wrote; each against the bare client on a fresh server.
@@ -181,6 +174,51 @@ export async function benchEsdb(options: { seconds: number; connections: number;
     await server.stop()
   }
   return figures
+}
+
+/**
+ * Applications over HTTP, `options.connections` clients spread over `instances` services (on
+ * EventStoreDB at `connectionString`, or each on its own SQLite ledger when undefined), after a
+ * one-second warm-up: acknowledged events a second, summed over the instances; the worst p99.
+ */
+async function httpAppends(
+  options: { seconds: number; connections: number }, connectionString: string | undefined, instances: number,
+): Promise<LoadResult> {
+  const scratch = scratchDir('esdb-http')
+  const services: Service[] = []
+  try {
+    for (let n = 0; n < instances; n++) {
+      const dataDir = join(scratch.dir, `service-${n}`)
+      mkdirSync(dataDir)
+      writeKeysFile(dataDir, OPERATOR)
+      const env: Record<string, string> = { LEDGER_PEPPER: 'bench-pepper-shared-by-every-instance-0000' }
+      if (connectionString !== undefined) env.EVENTSTORE_CONNECTION_STRING = connectionString
+      services.push(await startService(dataDir, env))
+    }
+    const made = await call(services[0].url, BENCH_KEYS.admin, 'POST', '/v1/operators', { operatorId: OPERATOR, name: 'Bench operator' })
+    if (made.status !== 201) throw new Error(`esdb: registering the operator answered ${made.status}`)
+    let i = 0
+    const run = (url: string, connections: number, s: number) => load({
+      url, connections, seconds: s, method: 'POST',
+      headers: { authorization: `Bearer ${BENCH_KEYS.op1}`, 'content-type': 'application/json' },
+      next: () => {
+        i++
+        const { operatorId, ...rest } = applicationData(i)
+        return { path: `/v1/learners/B-${i}/events`, body: JSON.stringify({ type: 'ApplicationSubmitted', data: { operatorId, nationalId: `BENCH${i}`, ...rest } }) }
+      },
+    })
+    // Each instance has seen the operator before the load (its projections follow the log).
+    for (const service of services) await run(service.url, 8, 1)
+    const share = Math.max(1, Math.floor(options.connections / instances))
+    const results = await Promise.all(services.map((service) => run(service.url, share, options.seconds)))
+    return results.reduce((sum, r) => ({
+      okPerSecond: sum.okPerSecond + r.okPerSecond, ok: sum.ok + r.ok, non2xx: sum.non2xx + r.non2xx, errors: sum.errors + r.errors,
+      p50Ms: Math.max(sum.p50Ms, r.p50Ms), p99Ms: Math.max(sum.p99Ms, r.p99Ms),
+    }))
+  } finally {
+    for (const service of services) await service.stop()
+    scratch.remove()
+  }
 }
 
 /** The bench import's rows (the first `rows` learner events of the plan), a learner an append, by the bare client. */
