@@ -71,7 +71,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     }),
   })
   const commands = createCommands({ store, runner, personKey: options.personKey, personalData })
-  const eraser = personalData === undefined ? undefined : new PersonalDataEraser({ store, runner, keys: personalData.keys, clock })
+  const eraser = personalData === undefined ? undefined : new PersonalDataEraser({ commands, store, runner, keys: personalData.keys, clock })
   return {
     store,
     runner,

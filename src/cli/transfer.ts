@@ -1,7 +1,7 @@
 /**
  * `placement-ledger export` and `placement-ledger restore FILE`: the way from the embedded store
- * to EventStoreDB and back (app/transfer.ts). Each works on the configured store
- * (EVENTSTORE_CONNECTION_STRING, else the SQLite file in LEDGER_DATA_DIR):
+ * to EventStoreDB and back (tools/transfer.ts exports; write/restore.ts restores). Each works on
+ * the configured store (EVENTSTORE_CONNECTION_STRING, else the SQLite file in LEDGER_DATA_DIR):
  *
  *   placement-ledger export > ledger.ndjson                      # from SQLite
  *   EVENTSTORE_CONNECTION_STRING=esdb://... placement-ledger restore ledger.ndjson
@@ -18,7 +18,8 @@
 import { stat } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import { verifyStore } from '../read/audit'
-import { checkExportFile, exportLog, isEmptyStore, RefusedFile, restoreFile } from '../tools/transfer'
+import { exportLog } from '../tools/transfer'
+import { checkExportFile, isEmptyStore, RefusedFile, restoreFile } from '../write/restore'
 import { ensureDataDir, type Config } from '../config'
 import { openStore, openStoreReadOnly } from '../store/open'
 import type { EventStore } from '../store/types'
@@ -143,7 +144,7 @@ export async function runRestoreCommand(args: string[], deps: TransferDeps): Pro
     const writing = progressLine('restore: events')
     let written = 0
     try {
-      await restoreFile(store, file, (n) => {
+      await restoreFile(store, checked, (n) => {
         written = n
         writing.update(n, checked.events)
       })

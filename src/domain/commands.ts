@@ -3,7 +3,7 @@
  * come in on the command: a decider draws no randomness) and data already checked against its
  * input schema. Each decider answers a command with the events to record, or throws.
  */
-import type { CohortOpened, OperatorRegistered, ProgrammeTargetSet, ReportPublished } from '../../events'
+import type { CohortOpened, ErasureReason, OperatorRegistered, ProgrammeTargetSet, ReportPublished } from '../../events'
 
 export interface RegisterOperator {
   type: 'RegisterOperator'
@@ -36,4 +36,16 @@ export interface RecordLearnerEvents {
   type: 'RecordLearnerEvents'
   learnerId: string
   events: readonly LearnerEventDraft[]
+}
+
+/**
+ * Erase a learner's personal data (law 09-08, GDPR art. 17): the shell chose the event's id and
+ * read the business date from its clock; the reason is a closed list (default data-subject-request).
+ */
+export interface EraseLearnerPersonalData {
+  type: 'EraseLearnerPersonalData'
+  eventId: string
+  learnerId: string
+  erasedOn: string
+  reason?: ErasureReason
 }

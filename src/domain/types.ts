@@ -11,6 +11,11 @@ export interface DecidedEvent<T extends string = string, D = Record<string, unkn
    * Absent on a recorded event, the author is unknown and such rules refuse.
    */
   actor?: Actor
+  /**
+   * The schema version it is stored at (a recorded event): whether its personal fields were
+   * recorded sealed or in clear (events/sealed.ts SEALED_VERSIONS). Absent on a proposed event.
+   */
+  schemaVersion?: number
 }
 
 /** A cohort as the learner decider needs it (from the cohort projection, gathered by the handler). */

@@ -1,28 +1,27 @@
 import { randomUUID } from 'node:crypto'
-import type { z } from 'zod'
 import {
-  CURRENT_SCHEMA_VERSION, cohortEvents, learnerInputs, operatorEvents, programmeEvents,
-  PROGRAMME_STREAM, toCohortStreamId, toLearnerStreamId, toOperatorStreamId, Id,
-  type Actor, type Envelope, type LearnerEventType,
+  CURRENT_SCHEMA_VERSION, PROGRAMME_STREAM, toCohortStreamId, toLearnerStreamId, toOperatorStreamId,
+  type Actor, type CohortOpened, type OperatorRegistered, type PersonalDataErased,
+  type ProgrammeTargetSet, type ReportPublished,
 } from '../../events'
 import { operatorExists } from '../../projections/operators'
 import {
-  decideCohort, decideLearner, decideOperator, decideProgramme,
-  foldCohort, foldLearner, foldOperator, foldProgramme, learnerEventsOf,
-  type LearnerEventDraft, type RecordLearnerEvents,
+  decideCohort, decideErasure, decideLearner, decideOperator, decideProgramme,
+  foldCohort, foldErasure, foldLearner, foldOperator, foldProgramme, learnerEventsOf,
+  type EraseLearnerPersonalData, type LearnerEventDraft, type RecordLearnerEvents,
 } from '../domain'
 import type { DecidedEvent } from '../domain/types'
 import { badRequest, LedgerError, WrongExpectedRevision } from '../errors'
 import { normalEventId } from '../store/resend'
 import type { AppendResult, EventStore, Guard, ProposedEvent } from '../store/types'
-import type { CommandOptions, Commands, DryRun, LearnerEventInput } from './types'
+import type { CommandOptions, DryRun, LearnerEventInput, LedgerCommands } from './types'
 import { createDryRun, decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
-import { createRowBatches, learnerContext } from './row-batches'
+import { createRowBatches, learnerContext, toDecided } from './row-batches'
 import type { ProjectionRunner } from '../read/runner'
 import { openDecided, type PersonalData } from '../privacy/personal-data'
 import { learnerGuards, seatsGuard } from './guards'
-import { judgeClearResend } from './resend'
+import { judgeClearResend, type KnownEvent } from './resend'
 import { CONFLICT_RETRY, retrying } from '../retry'
 
 /** Conflicts a write rides out before answering 503: several instances may be racing for one cohort. */
@@ -61,38 +60,34 @@ interface StreamWrite {
   expectedRevision?: number
   /** Decide only: answer what the append would, write nothing. */
   dryRun?: DryRun
+  /**
+   * When the decision records nothing (an idempotent command asked again, as an erasure): the
+   * eventId of the recorded event that already holds what was asked. It is the answer, as a
+   * duplicate, once the projections hold it.
+   */
+  answeredBy?(history: DecidedEvent[]): string | undefined
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
-  const result = schema.safeParse(input)
-  if (!result.success) throw badRequest(`${where} is not valid`, result.error.issues)
-  return result.data
+/** What a write answers, with the events its answer stands for, in clear (none for a dry run). */
+interface Written {
+  result: AppendResult
+  events: DecidedEvent[]
 }
-
-// With its author: who may retract an event depends on who recorded it.
-const toDecided = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
 
 /** An eventId for a command: the client's, in lower case (a UUID is the same id in either case), or a new one. */
 const eventIdOf = (eventId: string | undefined): string => normalEventId(eventId ?? randomUUID())
 
 /**
- * A learner's inputs as a RecordLearnerEvents command, checked against their input schemas (a 400
- * names the first bad one), with the cross-stream lock keys their rules rely on (the cohort of an
- * enrolment, the person of an application). The national id is keyed here and goes no further.
+ * A learner's inputs, checked by their boundary (inputs.ts), as a RecordLearnerEvents command,
+ * with the cross-stream lock keys their rules rely on (the cohort of an enrolment, the person of
+ * an application). The national id is keyed here and goes no further.
  */
 export function learnerCommand(
-  deps: Pick<CommandDeps, 'personKey'>, learnerId: string, inputs: LearnerEventInput[],
+  deps: Pick<CommandDeps, 'personKey'>, learnerId: string, inputs: readonly LearnerEventInput[],
 ): { command: RecordLearnerEvents; lockKeys: string[] } {
   const lockKeys: string[] = []
-  const events = inputs.map((input, i): LearnerEventDraft => {
-    const schema = learnerInputs[input.type as LearnerEventType]
-    if (!schema) throw badRequest(`events[${i}].type is not a learner event type`, [{ path: ['events', i, 'type'], message: 'unknown event type' }])
-    const parsed = schema.safeParse(input.data)
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['events', i, 'data', ...issue.path] }))
-      throw badRequest(`events[${i}].data is not a valid ${input.type}`, issues)
-    }
-    let data = parsed.data as Record<string, unknown>
+  const events = inputs.map((input): LearnerEventDraft => {
+    let data = input.data as Record<string, unknown>
     if (input.type === 'ApplicationSubmitted') {
       const { nationalId, ...rest } = data as { nationalId: string }
       const personKey = deps.personKey(nationalId)
@@ -120,11 +115,15 @@ export function toStored(
 }
 
 /**
- * The one place that writes: read the stream, decide on its history (and on projection state
- * for cross-stream rules), append with the exact expected revision, retry on a conflict, and
- * return once the projections hold the new events (so the next command and any read see them).
+ * The one place that decides and writes: read the stream, decide on its history (and on
+ * projection state for cross-stream rules), append with the exact expected revision, retry on a
+ * conflict, and return once the projections hold the new events (so the next command and any
+ * read see them). Inputs arrive checked by their boundary (inputs.ts) and are not parsed again.
+ * Every decided write goes through here, erasure included (erasure.ts keeps only the key's
+ * destruction after it); the write side's one other entry is restore.ts, for history decided
+ * and sealed elsewhere.
  */
-export function createCommands(deps: CommandDeps): Commands {
+export function createCommands(deps: CommandDeps): LedgerCommands {
   const { store, runner } = deps
   const locks = new KeyedLocks()
 
@@ -143,7 +142,7 @@ export function createCommands(deps: CommandDeps): Commands {
    * with the exact expected revision, retry on a conflict, and return once the projections hold
    * the new events (so the next command and any read see them).
    */
-  async function write(w: StreamWrite): Promise<AppendResult> {
+  async function write(w: StreamWrite): Promise<Written> {
     // Another writer moved the stream (when the caller named no revision) or a guard: decide again.
     const conflict = (error: unknown) => error instanceof WrongExpectedRevision
       && (w.expectedRevision === undefined || error.streamId.startsWith('guard:'))
@@ -162,31 +161,48 @@ export function createCommands(deps: CommandDeps): Commands {
   }
 
   /** One pass of the pipeline; a conflict it meets is thrown for `write` to retry. */
-  async function attempt(w: StreamWrite): Promise<AppendResult> {
+  async function attempt(w: StreamWrite): Promise<Written> {
     const stored = await store.readStream(w.streamId)
     const history = stored.map((e) => open(toDecided(e)))
     // Guard versions are read before the projections catch up: whatever moved a guard up to
     // that version is then in the facts the decision reads (store/types.ts Guard).
     const guards = w.dryRun ? [] : await guardsAt(w.guards?.(history) ?? [])
     if (w.crossStream) await runner.require(await store.headPosition())
-    if (w.dryRun) return decideDryRun(w.dryRun, w.streamId, stored, history, w.candidates, w.expectedRevision, w.decide, w.actor)
+    if (w.dryRun) {
+      return { result: decideDryRun(w.dryRun, w.streamId, stored, history, w.candidates, w.expectedRevision, w.decide, w.actor), events: [] }
+    }
     const byId = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
     const original = judgeClearResend(w.streamId, w.candidates, (id) => byId.get(id))
     if (original !== undefined) {
       await runner.require(original.position)
-      return original
+      return { result: original, events: w.candidates.map((c) => byId.get(normalEventId(c.eventId))!.event) }
     }
     const current = stored.length - 1
     if (w.expectedRevision !== undefined && w.expectedRevision !== current) {
       throw new WrongExpectedRevision(w.streamId, w.expectedRevision, current)
     }
-    const proposed = w.decide(history).map((e) => toStored(deps.personalData, w.actor, w.correlationId, e))
+    const decided = w.decide(history)
+    if (decided.length === 0) return answered(w, history, byId)
+    const proposed = decided.map((e) => toStored(deps.personalData, w.actor, w.correlationId, e))
     // Keys made to seal these events are durable before the events are.
     await deps.personalData?.keys.persist()
     // Ids recorded in other streams are the store's to find: 409 duplicate-event-id.
     const result = await store.append(w.streamId, current, proposed, guards)
     await runner.require(result.position)
-    return result
+    return { result, events: decided }
+  }
+
+  /** A decision of nothing: the recorded event that already holds it answers, as a duplicate. */
+  async function answered(w: StreamWrite, history: DecidedEvent[], byId: Map<string, KnownEvent>): Promise<Written> {
+    const eventId = w.answeredBy?.(history)
+    const known = eventId === undefined ? undefined : byId.get(normalEventId(eventId))
+    if (known === undefined) throw new Error(`a decision on ${w.streamId} recorded nothing, and no recorded event answers it`)
+    await runner.require(known.position)
+    const { streamRevision, position } = known
+    return {
+      result: { streamId: w.streamId, streamRevision, position, events: [{ eventId: known.event.eventId, type: known.event.type, streamRevision, position }], duplicate: true },
+      events: [known.event],
+    }
   }
 
   const correlation = (options?: { correlationId?: string }) => options?.correlationId ?? randomUUID()
@@ -194,10 +210,7 @@ export function createCommands(deps: CommandDeps): Commands {
   const appendLearnerRows = createRowBatches({
     store, runner, locks, open,
     beforeAppend: async () => { await deps.personalData?.keys.persist() },
-    command: (row) => {
-      parse(Id, row.learnerId, 'learnerId')
-      return learnerCommand(deps, row.learnerId, [row])
-    },
+    command: (row) => learnerCommand(deps, row.learnerId, [row]),
     toStored: (actor, correlationId, e) => toStored(deps.personalData, actor, correlationId, e),
     appendOne: (actor, row, correlationId) => commands.appendLearnerEvents(actor, row.learnerId, [row], { correlationId }),
   })
@@ -210,21 +223,21 @@ export function createCommands(deps: CommandDeps): Commands {
   ) => write({
     streamId, actor, correlationId: correlation(options), lockKeys: extra.lockKeys ?? [], crossStream: extra.crossStream ?? false,
     candidates: [candidate], decide, guards: extra.guards,
-  })
+  }).then((w) => w.result)
 
-  const commands: Commands = {
+  const commands: LedgerCommands = {
     appendLearnerRows: (actor, rows, options) => appendLearnerRows(actor, rows, correlation(options)),
     newDryRun: () => createDryRun(deps.personalData?.decryptor),
 
     async registerOperator(actor, input, options?: CommandOptions) {
-      const data = parse(operatorEvents.OperatorRegistered, input, 'operator')
+      const data = input as OperatorRegistered
       const command = { type: 'RegisterOperator', eventId: eventIdOf(options?.eventId), data } as const
       return single(actor, options, toOperatorStreamId(data.operatorId), { eventId: command.eventId, type: 'OperatorRegistered', data },
         (history) => decideOperator(command, foldOperator(history), { actor }))
     },
 
     async openCohort(actor, input, options) {
-      const data = parse(cohortEvents.CohortOpened, input, 'cohort')
+      const data = input as CohortOpened
       const command = { type: 'OpenCohort', eventId: eventIdOf(options?.eventId), data } as const
       return single(actor, options, toCohortStreamId(data.cohortId), { eventId: command.eventId, type: 'CohortOpened', data },
         (history) => decideCohort(command, foldCohort(history), { actor, operatorExists: (id) => operatorExists(runner.state, id) }),
@@ -232,8 +245,7 @@ export function createCommands(deps: CommandDeps): Commands {
     },
 
     async closeCohort(actor, cohortId, input, options) {
-      parse(Id, cohortId, 'cohortId')
-      const { closedOn } = parse(cohortEvents.CohortClosed.omit({ cohortId: true }).strict(), input, 'body')
+      const { closedOn } = input
       const command = { type: 'CloseCohort', eventId: eventIdOf(options?.eventId), cohortId, closedOn } as const
       return single(actor, options, toCohortStreamId(cohortId), { eventId: command.eventId, type: 'CohortClosed', data: { cohortId, closedOn } },
         (history) => decideCohort(command, foldCohort(history), { actor, operatorExists: (id) => operatorExists(runner.state, id) }),
@@ -241,21 +253,21 @@ export function createCommands(deps: CommandDeps): Commands {
     },
 
     async setProgrammeTarget(actor, input, options) {
-      const data = parse(programmeEvents.ProgrammeTargetSet, input, 'target')
+      const data = input as ProgrammeTargetSet
       const command = { type: 'SetProgrammeTarget', eventId: eventIdOf(options?.eventId), data } as const
       return single(actor, options, PROGRAMME_STREAM, { eventId: command.eventId, type: 'ProgrammeTargetSet', data },
         (history) => decideProgramme(command, foldProgramme(history), { actor }))
     },
 
     async publishReport(actor, input, options) {
-      const data = parse(programmeEvents.ReportPublished, input, 'report')
+      const data = input as ReportPublished
       const command = { type: 'PublishReport', eventId: eventIdOf(options?.eventId), data } as const
       return single(actor, options, PROGRAMME_STREAM, { eventId: command.eventId, type: 'ReportPublished', data },
         (history) => decideProgramme(command, foldProgramme(history), { actor }))
     },
 
     async appendLearnerEvents(actor, learnerId, inputs: LearnerEventInput[], options) {
-      parse(Id, learnerId, 'learnerId')
+      // The command's own limits (route schemas state them too): a batch is atomic and bounded.
       if (inputs.length === 0) throw badRequest('a batch holds at least one event')
       if (inputs.length > MAX_BATCH) throw badRequest(`a batch holds at most ${MAX_BATCH} events`)
       const { command, lockKeys } = learnerCommand(deps, learnerId, inputs)
@@ -263,7 +275,7 @@ export function createCommands(deps: CommandDeps): Commands {
       if (ids.size !== command.events.length) throw badRequest('a batch names the same eventId twice')
       const recordedCtx = learnerContext(runner, actor)
       const ctx = options?.dryRun ? options.dryRun.context(recordedCtx) : recordedCtx
-      return write({
+      const written = await write({
         streamId: toLearnerStreamId(learnerId),
         actor,
         correlationId: correlation(options),
@@ -278,6 +290,23 @@ export function createCommands(deps: CommandDeps): Commands {
         dryRun: options?.dryRun,
         decide: (history) => decideLearner(command, foldLearner(history), ctx),
       })
+      return written.result
+    },
+
+    async eraseLearnerPersonalData(actor, learnerId, input, options) {
+      const command: EraseLearnerPersonalData = { type: 'EraseLearnerPersonalData', eventId: eventIdOf(undefined), learnerId, ...input }
+      const { result, events } = await write({
+        streamId: toLearnerStreamId(learnerId),
+        actor,
+        correlationId: correlation(options),
+        lockKeys: [],
+        crossStream: false,
+        // A fresh eventId: a repeat is the decider's to find (it answers nothing), never a re-send.
+        candidates: [],
+        decide: (history) => decideErasure(command, foldErasure(history), { actor }),
+        answeredBy: (history) => foldErasure(history).erasure?.eventId,
+      })
+      return { result, erasure: events[0].data as PersonalDataErased }
     },
   }
   return commands

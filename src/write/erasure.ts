@@ -5,24 +5,24 @@
  * sealed attributes unreadable in every copy of the log; then remove projection snapshots older
  * than the erasure, which held them decrypted.
  *
+ * The event is written by the one write pipeline (commands.ts `eraseLearnerPersonalData`, decided
+ * by domain/erasure.ts): same reads, retries and waiting for the projections as every write. This
+ * class keeps only what follows the commit: the key's destruction and the snapshots' removal.
+ *
  * Idempotent: a second call finds the event, finishes whatever is left, and answers the same.
  * Crash-safe: the event comes first, so a crash before the key is destroyed leaves a record the
  * next call, or the next start (`completePending`), finishes.
  */
-import { randomUUID } from 'node:crypto'
-import {
-  ERASED, isSealedApplication, isSealedType, SEALED_VERSIONS, splitPersonal, toLearnerStreamId,
-  type Actor, type Envelope, type PersonalDataErased,
-} from '../../events'
+import { ERASED, toLearnerStreamId, type Actor, type PersonalDataErased } from '../../events'
 import { businessToday, type Clock } from '../clock'
 import type { ProjectionRunner } from '../read/runner'
-import { forbidden, LedgerError, notFound, WrongExpectedRevision } from '../errors'
 import type { EventStore } from '../store/types'
 import type { PersonalKeyStore } from '../privacy/key-store'
-
-const MAX_ATTEMPTS = 5
+import type { LedgerCommands } from './types'
 
 export interface ErasureDeps {
+  /** The write pipeline (commands.ts): it decides (domain/erasure.ts) and records the event. */
+  commands: Pick<LedgerCommands, 'eraseLearnerPersonalData'>
   store: EventStore
   runner: ProjectionRunner
   keys: PersonalKeyStore
@@ -45,45 +45,22 @@ export interface ErasureResult {
   duplicate: boolean
 }
 
-export const personalDataInClear = (learnerId: string, type = 'ApplicationSubmitted') => new LedgerError(409, 'personal-data-in-clear',
-  `learner ${learnerId} has personal data recorded before it was sealed (${type} schema version 1): ` +
-  'it is in clear in the log, and erasing it would mean rewriting recorded history')
-
 export class PersonalDataEraser {
   constructor(private readonly deps: ErasureDeps) {}
 
+  /**
+   * The event through the write pipeline (403, 404, 409 personal-data-in-clear; an erasure
+   * already recorded answers again, nothing written), then the after-commit effect: the key
+   * destroyed and the older snapshots dropped.
+   */
   async erase(actor: Actor, learnerId: string, request: ErasureRequest, correlationId: string): Promise<ErasureResult> {
-    if (actor.role !== 'admin') throw forbidden()
-    const { store, runner, clock } = this.deps
-    const streamId = toLearnerStreamId(learnerId)
-    for (let attempt = 1; ; attempt++) {
-      const stored = await store.readStream(streamId)
-      if (stored.length === 0) throw notFound(`learner ${learnerId}`)
-      const done = stored.find((e) => e.type === 'PersonalDataErased')
-      if (done !== undefined) {
-        await runner.require(done.position)
-        await this.finish(learnerId, done.position)
-        return resultOf(learnerId, done, true)
-      }
-      const application = stored.find((e) => e.type === 'ApplicationSubmitted')
-      if (application === undefined || !isSealedApplication(application.data)) throw personalDataInClear(learnerId)
-      // An event recorded before its type was sealed holds its personal fields in clear.
-      const inClear = stored.find((e) => isSealedType(e.type) && e.schemaVersion < SEALED_VERSIONS[e.type]
-        && splitPersonal(e.type, e.data).personal !== undefined)
-      if (inClear !== undefined) throw personalDataInClear(learnerId, inClear.type)
-      const data: PersonalDataErased = { learnerId, erasedOn: businessToday(clock), reason: request.reason ?? 'data-subject-request' }
-      try {
-        const result = await store.append(streamId, stored.length - 1, [
-          { eventId: randomUUID(), type: 'PersonalDataErased', schemaVersion: 1, data, actor, correlationId },
-        ])
-        await runner.require(result.position)
-        await this.finish(learnerId, result.position)
-        const event = result.events[0]
-        return { ...data, eventId: event.eventId, streamRevision: event.streamRevision, position: event.position, duplicate: false }
-      } catch (error) {
-        // Another write to the stream in between (perhaps the same erasure): read it again.
-        if (!(error instanceof WrongExpectedRevision) || attempt >= MAX_ATTEMPTS) throw error
-      }
+    const { result, erasure } = await this.deps.commands.eraseLearnerPersonalData(
+      actor, learnerId, { erasedOn: businessToday(this.deps.clock), reason: request.reason }, { correlationId })
+    const event = result.events[0]
+    await this.finish(learnerId, event.position)
+    return {
+      learnerId, erasedOn: erasure.erasedOn, reason: erasure.reason,
+      eventId: event.eventId, streamRevision: event.streamRevision, position: event.position, duplicate: result.duplicate,
     }
   }
 
@@ -111,13 +88,5 @@ export class PersonalDataEraser {
   private async finish(learnerId: string, position: number): Promise<void> {
     this.deps.keys.destroy(learnerId, position)
     await this.deps.runner.dropSnapshotsBefore(position)
-  }
-}
-
-function resultOf(learnerId: string, e: Envelope, duplicate: boolean): ErasureResult {
-  const data = e.data as PersonalDataErased
-  return {
-    learnerId, erasedOn: data.erasedOn, reason: data.reason,
-    eventId: e.eventId, streamRevision: e.streamRevision, position: e.position, duplicate,
   }
 }

@@ -69,7 +69,14 @@ interface Pending {
   guards: Set<string>
 }
 
-const toDecidedStored = (e: Envelope): DecidedEvent => ({ eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor })
+/**
+ * A stored event as the deciders read it (before its sealed data is opened): with its author (who
+ * may retract an event depends on who recorded it) and its schema version (whether its personal
+ * fields were recorded sealed: the erasure's rule). The command pipeline reads streams with it too.
+ */
+export const toDecided = (e: Envelope): DecidedEvent => ({
+  eventId: e.eventId, type: e.type, data: e.data, actor: e.metadata.actor, schemaVersion: e.schemaVersion,
+})
 
 /** The cross-stream facts a learner decision reads, from the projections (which hold the log's head). */
 export function learnerContext(runner: ProjectionRunner, actor: Actor): LearnerContext {
@@ -117,7 +124,7 @@ export function createRowBatches(deps: RowBatchDeps) {
         const streamId = toLearnerStreamId(rows[index].learnerId)
         if (!streams.has(streamId)) {
           const stored = await store.readStream(streamId)
-          const history = stored.map((e) => open(toDecidedStored(e)))
+          const history = stored.map((e) => open(toDecided(e)))
           const state = foldLearner(history)
           const seen = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))
           streams.set(streamId, { stored, recordedState: state, state, seen })

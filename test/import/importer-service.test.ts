@@ -41,7 +41,10 @@ function instantCommands() {
 }
 
 const screening = (line: number, learnerId = `L-${line}`): ImportItem =>
-  ({ line, learnerId, type: 'ApplicationScreened', data: { decision: 'accepted', screenedOn: '2024-12-15' } })
+  ({ line, learnerId, type: 'ApplicationScreened', data: { decision: 'accepted', screenedOn: '2024-12-15' }, sent: { decision: 'accepted', screenedOn: '2024-12-15' } })
+
+/** Data a fake command reads as it is (these rows never reach a real check), as read and as sent. */
+const sentAs = (data: Record<string, unknown>) => ({ data: data as never, sent: data })
 
 async function* from(items: ImportItem[]) {
   yield* items
@@ -93,7 +96,7 @@ t.test("every row the person rule refuses is logged with the caller's key id, no
     const lines: Array<{ details: Record<string, unknown>; message: string }> = []
     const log = { warn: (details: object, message: string) => { lines.push({ details: details as Record<string, unknown>, message }) } }
     const application = (line: number, learnerId: string): ImportItem =>
-      ({ line, learnerId, type: 'ApplicationSubmitted', data: { operatorId: 'OP-1', nationalId: `AB${line}0000`, submittedOn: '2024-12-01' } })
+      ({ line, learnerId, type: 'ApplicationSubmitted', ...sentAs({ operatorId: 'OP-1', nationalId: `AB${line}0000`, submittedOn: '2024-12-01' }) }) as ImportItem
     const items = [application(1, 'L-1'), application(2, 'P-2'), screening(3), application(4, 'P-4')]
     const results = await collect(importRows(from(items), commands, ACTOR, { dryRun, eventIdOf, log, correlationId: 'c-1' }))
     t.same(results.map((r) => r.code), [undefined, 'person-has-active-record', undefined, 'person-has-active-record'])

@@ -46,7 +46,7 @@ function pendingCommands() {
 }
 
 const item = (line: number, learnerId: string, screenedOn = '2024-12-15'): ImportItem =>
-  ({ line, learnerId, type: 'ApplicationScreened', data: { decision: 'accepted', screenedOn } })
+  ({ line, learnerId, type: 'ApplicationScreened', data: { decision: 'accepted', screenedOn }, sent: { decision: 'accepted', screenedOn } })
 
 async function* from(items: ImportItem[]) {
   yield* items
@@ -92,8 +92,11 @@ t.test('dry run: at most `concurrency` commands are in flight', async (t) => {
 
 t.test('dry run: rows competing for a seat or a person are decided in file order', async (t) => {
   const { commands, calls, started } = pendingCommands()
-  const enrol = (line: number, learnerId: string): ImportItem => ({ line, learnerId, type: 'LearnerEnrolled', data: { cohortId: 'C-1', enrolledOn: '2025-01-06' } })
-  const apply = (line: number, learnerId: string, nationalId: string): ImportItem => ({ line, learnerId, type: 'ApplicationSubmitted', data: { nationalId } })
+  const enrol = (line: number, learnerId: string): ImportItem =>
+    ({ line, learnerId, type: 'LearnerEnrolled', data: { cohortId: 'C-1', enrolledOn: '2025-01-06' }, sent: { cohortId: 'C-1', enrolledOn: '2025-01-06' } })
+  // A fake command reads only what orders the rows: the national id.
+  const apply = (line: number, learnerId: string, nationalId: string): ImportItem =>
+    ({ line, learnerId, type: 'ApplicationSubmitted', data: { nationalId } as never, sent: { nationalId } })
   const done = collect(importRows(from([enrol(1, 'A'), enrol(2, 'B'), apply(3, 'C', 'ab-12'), apply(4, 'D', ' AB.12 '), apply(5, 'E', 'XY')]), commands, ACTOR, dry()))
   await started(3)
   t.same(calls.map((c) => c.learnerId), ['A', 'C', 'E'], 'B waits for A (cohort C-1), D for C (same national id)')
@@ -105,22 +108,21 @@ t.test('dry run: rows competing for a seat or a person are decided in file order
   t.equal((await done).length, 5)
 })
 
-t.test('dry run: row errors pass through; zod issues are summarised with paths inside data; other failures end the import', async (t) => {
+t.test('dry run: row errors (bad data among them, found by the reader) pass through; a refusal carries its code and message; other failures end the import', async (t) => {
   const { commands, calls, started } = pendingCommands()
-  const items: ImportItem[] = [{ line: 1, code: 'invalid-json', message: 'bad' }, item(2, 'A'), item(3, 'B')]
+  const badData = { line: 4, code: 'validation', message: 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD' }
+  const items: ImportItem[] = [{ line: 1, code: 'invalid-json', message: 'bad' }, item(2, 'A'), item(3, 'B'), badData]
   const done = collect(importRows(from(items), commands, ACTOR, dry()))
   await started(2)
-  const issues = [
-    { code: 'invalid_type', path: ['events', 0, 'data', 'screenedOn'], message: 'a date is YYYY-MM-DD' },
-    { code: 'invalid_value', values: ['accepted', 'rejected', 'waitlisted'], path: ['events', 0, 'data', 'decision'], message: 'Invalid option: expected one of "accepted"|"rejected"|"waitlisted"' },
-  ]
-  calls[0].settle({ error: badRequest('events[0].data is not a valid ApplicationScreened', issues) })
+  calls[0].settle({ error: new RuleViolation('not-accepted', 'enrolment needs an accepted screening') })
   calls[1].settle({})
   t.same(await done, [
     { line: 1, status: 'rejected', code: 'invalid-json', message: 'bad' },
-    { line: 2, status: 'rejected', code: 'validation', message: 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD; decision: expected one of accepted, rejected, waitlisted' },
+    { line: 2, status: 'rejected', code: 'not-accepted', message: 'enrolment needs an accepted screening' },
     { line: 3, status: 'accepted', eventId: (await done)[2].eventId },
+    { line: 4, status: 'rejected', code: 'validation', message: badData.message },
   ])
+  t.equal(calls.length, 2, 'a row the reader rejected never reaches the commands')
 
   const broken = pendingCommands()
   const failing = collect(importRows(from([item(1, 'A'), item(2, 'B')]), broken.commands, ACTOR, dry()))
@@ -159,16 +161,15 @@ t.test('a real import goes a chunk at a time, rows in file order, every row with
 })
 
 t.test('a real import: row errors pass through in place, refused rows carry code and message, other failures end it', async (t) => {
-  const issues = [{ code: 'invalid_type', path: ['events', 0, 'data', 'screenedOn'], message: 'a date is YYYY-MM-DD' }]
   const { commands } = chunkCommands((row) => {
-    if (row.learnerId === 'A') return badRequest('events[0].data is not a valid ApplicationScreened', issues)
+    if (row.learnerId === 'A') return badRequest('a batch names the same eventId twice')
     if (row.learnerId === 'B') return new RuleViolation('not-accepted', 'no')
     return { ...accepted(row), duplicate: row.learnerId === 'C' }
   })
   const items: ImportItem[] = [item(1, 'A'), { line: 2, code: 'invalid-json', message: 'bad' }, item(3, 'B'), item(4, 'C'), item(5, 'D')]
   const results = await collect(importRows(from(items), commands, ACTOR, real({ chunkRows: 3 })))
   t.same(results.map((r) => [r.line, r.status, r.code, r.message]), [
-    [1, 'rejected', 'validation', 'ApplicationScreened data is not valid: screenedOn: a date is YYYY-MM-DD'],
+    [1, 'rejected', 'validation', 'a batch names the same eventId twice'],
     [2, 'rejected', 'invalid-json', 'bad'],
     [3, 'rejected', 'not-accepted', 'no'],
     [4, 'duplicate', undefined, undefined],

@@ -75,3 +75,17 @@ t.test('reports: JSON closes with the totals; CSV quotes what needs it', async (
   t.equal(csv, 'line,status,code,message,eventId\r\n2,accepted,,,e1\r\n3,rejected,validation,"a, ""b""\nc",\r\n4,duplicate,,,e2\r\n')
   t.same(JSON.parse((await all(jsonReport((async function* () {})()))).join('')), { rows: [], accepted: 0, rejected: 0, duplicate: 0 })
 })
+
+t.test('each row is checked once, by its reader: bad data is a rejected row; good data reaches the commands as its schema reads it', async (t) => {
+  const ndjson = [
+    '{"learnerId":"L-1","type":"LearnerEnrolled","data":{"cohortId":"C-1","enrolledOn":"2025-02-30x"}}',
+    '{"learnerId":"L-1","type":"ApplicationScreened","data":{"decision":"accepted","screenedOn":"2025-01-02","reason":"  strong file  "}}',
+  ].join('\n')
+  const [bad, good] = await all(readImport({ kind: 'ndjson' }, chunks(ndjson)))
+  t.match(bad, { line: 1, code: 'validation', message: /^LearnerEnrolled data is not valid: enrolledOn/ })
+  t.match(good, { line: 2, learnerId: 'L-1', type: 'ApplicationScreened', data: { reason: 'strong file' } })
+  t.same((good as Extract<ImportItem, { sent: unknown }>).sent.reason, '  strong file  ', 'a derived eventId is keyed on the data as sent')
+  const csv = 'learnerId;cohortId;enrolledOn\nL-1;C-1;yesterday\n'
+  const [fromCsv] = await all(readImport({ kind: 'csv', type: 'LearnerEnrolled' }, chunks(csv)))
+  t.match(fromCsv, { line: 2, code: 'validation', message: /^LearnerEnrolled data is not valid: enrolledOn/ })
+})

@@ -4,13 +4,15 @@
  * to `appendLearnerEvents` one by one in another, must get the same answers and leave the same
  * streams. The rows are a simulated programme, shuffled in places (so rules refuse rows),
  * re-sent, altered, and with eventIds reused across learners (so the store refuses an append and
- * the batch falls back to single commands).
+ * the batch falls back to single commands). Rows with bad data are refused by the one check every
+ * import row gets before the commands (write/inputs.ts), on both paths alike.
  */
 import t from 'tap'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { createLedger, type Ledger } from '../../src/ledger'
 import type { LearnerRow } from '../../src/write/row-batches'
+import { checkLearnerEvent } from '../../src/write/inputs'
 import { planProgramme, runSimulation } from '../../src/tools/simulate'
 import { personKey } from '../../src/auth/pepper'
 import { CLI_ACTOR } from '../../src/cli/context'
@@ -48,7 +50,11 @@ function rowsOf(seed: number, mix: Array<{ at: number; kind: 'swap' | 'resend' |
     const j = (at * 7 + 3) % rows.length
     if (kind === 'swap') [rows[i], rows[j]] = [rows[j], rows[i]]
     if (kind === 'resend') rows.splice(j, 0, { ...rows[i] })
-    if (kind === 'alter') rows.splice(j, 0, { ...rows[i], data: { ...(rows[i].data as object), extra: 1 } })
+    if (kind === 'alter') {
+      // The same eventId with another (valid) payload: that of another row of its type.
+      const other = rows.find((r) => r.type === rows[i].type && JSON.stringify(r.data) !== JSON.stringify(rows[i].data))
+      if (other !== undefined) rows.splice(j, 0, { ...rows[i], data: other.data })
+    }
     if (kind === 'reuse') rows.splice(j, 0, { ...rows[j], eventId: rows[i].eventId })
     if (kind === 'bad') rows.splice(j, 0, { ...rows[i], eventId: undefined, data: { nonsense: true } })
   }
@@ -71,13 +77,21 @@ t.test('batched rows get the answers, and leave the streams, that one command pe
       const batched = await ledgerIn(dir, `batched-${run}`, setup)
       const single = await ledgerIn(dir, `single-${run}`, setup)
       try {
-        const rows = rowsOf(seed, mix)
-        const answers: Answer[] = []
+        // Each row checked once, as the import readers do (write/inputs.ts): bad data is rejected
+        // there and never reaches either path.
+        const all = rowsOf(seed, mix)
+        const checked = all.map((r) => checkLearnerEvent(r.type, r.data, r.eventId))
+        const rows: LearnerRow[] = all.flatMap((r, i) => {
+          const c = checked[i]
+          return c.ok ? [{ ...c.event, learnerId: r.learnerId }] : []
+        })
+        const refused: Answer[] = checked.flatMap((c) => (c.ok ? [] : [`rejected ${c.code}`]))
+        const answers: Answer[] = [...refused]
         for (let i = 0; i < rows.length; i += chunk) {
           const outcomes = await batched.commands.appendLearnerRows(CLI_ACTOR, rows.slice(i, i + chunk))
           answers.push(...outcomes.map(answerOf))
         }
-        const expected: Answer[] = []
+        const expected: Answer[] = [...refused]
         for (const row of rows) {
           try {
             expected.push(answerOf(await single.commands.appendLearnerEvents(CLI_ACTOR, row.learnerId, [row])))

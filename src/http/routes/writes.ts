@@ -2,19 +2,22 @@ import { z } from 'zod'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import {
-  cohortEvents, Id, LEARNER_EVENT_TYPES, learnerInputs, operatorEvents, programmeEvents,
-  type LearnerEventType,
+  cohortEvents, Id, LEARNER_EVENT_TYPES, operatorEvents, programmeEvents, type LearnerEventType,
 } from '../../../events'
 import type { Ledger } from '../../ledger'
 import { MAX_BATCH } from '../../write/commands'
+import { learnerDataSchema } from '../../write/inputs'
 import { LedgerError } from '../../errors'
 import { errorResponses } from '../schemas'
 import { actorOf, correlationOf, writeAnswer, WriteResult } from './common'
 
 const EventId = z.uuid().describe('client-chosen UUID; re-sending it is a no-op that answers the original result')
 
-/** One learner event as a client sends it, discriminated by type, each data object strict. */
-const bodyOf = (type: LearnerEventType) => z.strictObject({ type: z.literal(type), data: learnerInputs[type], eventId: EventId.optional() })
+/**
+ * One learner event as a client sends it, discriminated by type, each data object strict: the
+ * body's one check (write/inputs.ts); the commands take what passes as it is.
+ */
+const bodyOf = (type: LearnerEventType) => z.strictObject({ type: z.literal(type), data: learnerDataSchema(type), eventId: EventId.optional() })
 const [firstBody, ...otherBodies] = LEARNER_EVENT_TYPES.map(bodyOf)
 export const LearnerEventBody = z.discriminatedUnion('type', [firstBody, ...otherBodies])
 const LearnerBatchBody = z.strictObject({

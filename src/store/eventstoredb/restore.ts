@@ -3,8 +3,8 @@
  * hashes), each run of one stream's consecutive events in one append with the exact expected
  * revision. Not one transaction as on SQLite: see restoreRuns.
  */
-import { GENESIS_HASH, type Envelope } from '../../../events'
-import { LedgerError, WrongExpectedRevision } from '../../errors'
+import type { Envelope } from '../../../events'
+import { continueChain, EMPTY_CHAIN, type ChainHead } from '../chain'
 
 export interface RestoreTarget {
   /** The stream's last event, undefined when it does not exist. */
@@ -33,29 +33,22 @@ function* runsOf(events: Envelope[]): Generator<Envelope[]> {
 }
 
 /**
- * Each event must continue its stream, revision and hash chain both: everything is checked
+ * Each event must continue its stream, revision and hash chain both (chain.ts): everything is checked
  * before anything is written, so a refused restore writes nothing (a server failure midway
  * leaves the runs before it written).
  */
 export async function restoreRuns(events: Envelope[], target: RestoreTarget): Promise<void> {
-  const heads = new Map<string, { revision: number; hash: string }>()
+  const heads = new Map<string, ChainHead>()
   const planned: Array<{ expectedRevision: number; run: Envelope[] }> = []
   for (const run of runsOf(events)) {
     const streamId = run[0].streamId
     let head = heads.get(streamId)
     if (head === undefined) {
       const last = await target.head(streamId)
-      head = { revision: last?.streamRevision ?? -1, hash: last?.metadata.hash ?? GENESIS_HASH }
+      head = last === undefined ? EMPTY_CHAIN : { revision: last.streamRevision, hash: last.metadata.hash }
     }
     planned.push({ expectedRevision: head.revision, run })
-    for (const e of run) {
-      if (e.streamRevision !== head.revision + 1) throw new WrongExpectedRevision(streamId, e.streamRevision - 1, head.revision)
-      if (e.metadata.prevHash !== head.hash) {
-        throw new LedgerError(409, 'broken-chain',
-          `event ${e.eventId} at revision ${e.streamRevision} of stream ${streamId} does not chain to the stream's head hash`)
-      }
-      head = { revision: e.streamRevision, hash: e.metadata.hash }
-    }
+    for (const e of run) head = continueChain(head, e)
     heads.set(streamId, head)
   }
   for (const { expectedRevision, run } of planned) await target.write(run[0].streamId, expectedRevision, run)

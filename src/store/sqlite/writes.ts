@@ -1,5 +1,6 @@
 import { GENESIS_HASH, type Envelope, type Metadata } from '../../../events'
-import { DuplicateEventId, LedgerError, WrongExpectedRevision } from '../../errors'
+import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
+import { continueChain, EMPTY_CHAIN } from '../chain'
 import { judgeResend, normalEventId, type RecordedRef } from '../resend'
 import type Database from 'better-sqlite3'
 import { canonicalData, eventHash, nextRecordedAt, payloadFingerprint } from '../hash'
@@ -92,17 +93,12 @@ function resultOf(streamId: string, events: Appended[], duplicate: boolean): App
 
 /**
  * Writes stored envelopes as they are (restore): each must continue its stream, revision and
- * hash chain both, or the whole call is refused. The caller runs it in a transaction.
+ * hash chain both (chain.ts), or the whole call is refused. The caller runs it in a transaction.
  */
 export function restoreInTransaction(st: Statements, events: Envelope[]): void {
   for (const e of events) {
     const head = st.streamHead.get(e.streamId)
-    const last = head?.last_revision ?? -1
-    if (e.streamRevision !== last + 1) throw new WrongExpectedRevision(e.streamId, e.streamRevision - 1, last)
-    if (e.metadata.prevHash !== (head?.head_hash ?? GENESIS_HASH)) {
-      throw new LedgerError(409, 'broken-chain',
-        `event ${e.eventId} at revision ${e.streamRevision} of stream ${e.streamId} does not chain to the stream's head hash`)
-    }
+    continueChain(head === undefined ? EMPTY_CHAIN : { revision: head.last_revision, hash: head.head_hash }, e)
     if (st.recordedById.get(e.eventId) !== undefined) {
       throw new DuplicateEventId(`eventId ${e.eventId} is already recorded`, e.eventId)
     }

@@ -10,6 +10,7 @@ import { parse, CsvError, type Info } from 'csv-parse'
 import { z } from 'zod'
 import { Id, type LearnerEventType } from '../../../events'
 import { cellValue, layoutOf, setPath, type CsvLayout } from './csv-columns'
+import { checkLearnerEvent } from '../inputs'
 import { refused } from './decode'
 import type { ImportItem } from './types'
 
@@ -64,7 +65,10 @@ function rowOf(record: string[], line: number, layout: CsvLayout, type: LearnerE
   if (eventId !== undefined && !EventId.safeParse(eventId).success) {
     return { line, code: 'validation', message: `eventId ${JSON.stringify(eventId)} is not a UUID` }
   }
-  return { line, learnerId, type, data, ...(eventId === undefined ? {} : { eventId }) }
+  // The row's one check (inputs.ts): what passes reaches the commands as it is.
+  const checked = checkLearnerEvent(type, data, eventId)
+  if (!checked.ok) return { line, code: checked.code, message: checked.message }
+  return { ...checked.event, line, learnerId, sent: data }
 }
 
 /**

@@ -82,7 +82,7 @@ export async function* dryRunRows(
  */
 function orderKeys(row: ImportRow): string[] {
   const keys = [`learner:${row.learnerId}`]
-  const { cohortId, nationalId } = row.data
+  const { cohortId, nationalId } = row.data as { cohortId?: unknown; nationalId?: unknown }
   if ((row.type === 'LearnerEnrolled' || row.type === 'LearnerWithdrew') && typeof cohortId === 'string') keys.push(`cohort:${cohortId}`)
   if (row.type === 'ApplicationSubmitted' && typeof nationalId === 'string') keys.push(`person:${normaliseNationalId(nationalId)}`)
   return keys

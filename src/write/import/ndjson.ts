@@ -1,10 +1,12 @@
 /**
- * NDJSON imports: one `{learnerId, type, data, eventId?}` a line, strict. Blank lines are skipped;
- * a line that is not JSON, or not that shape, is a rejected row and the others go on.
+ * NDJSON imports: one `{learnerId, type, data, eventId?}` a line, strict, its data checked by its
+ * type (inputs.ts). Blank lines are skipped; a line that is not JSON, not that shape, or whose
+ * data its type refuses, is a rejected row and the others go on.
  */
 import { z } from 'zod'
 import { Id, LEARNER_EVENT_TYPES, type LearnerEventType } from '../../../events'
 import { splitLines } from './decode'
+import { checkLearnerEvent } from '../inputs'
 import { describeIssues } from './issues'
 import type { ImportItem } from './types'
 
@@ -48,6 +50,12 @@ export async function* readNdjson(texts: AsyncIterable<string>): AsyncGenerator<
       continue
     }
     const { learnerId, type, data, eventId } = parsed.data
-    yield eventId === undefined ? { line, learnerId, type, data } : { line, learnerId, type, data, eventId }
+    // The row's one check: what passes reaches the commands as it is.
+    const checked = checkLearnerEvent(type, data, eventId)
+    if (!checked.ok) {
+      yield { line, code: checked.code, message: checked.message }
+      continue
+    }
+    yield { ...checked.event, line, learnerId, sent: data }
   }
 }

@@ -5,12 +5,11 @@
 import type { Actor } from '../../../events'
 import type { LedgerError } from '../../errors'
 import type { ImportOptions } from './options'
-import { describeIssues, type IssueLike } from './issues'
 import type { ImportRow, RowResult } from './types'
 
 /** The row's own eventId, or the one derived from it; undefined when there is no key to derive one. */
 export function eventIdOf(row: ImportRow, options: ImportOptions): string | undefined {
-  return row.eventId ?? options.eventIdOf?.(row.learnerId, row.type, row.data)
+  return row.eventId ?? options.eventIdOf?.(row.learnerId, row.type, row.sent)
 }
 
 export const noEventId = (row: ImportRow): RowResult => ({
@@ -28,20 +27,6 @@ export function refusedRow(error: LedgerError, row: ImportRow, actor: Actor, opt
       dryRun: options.dryRun, line: row.line, learnerId: row.learnerId, correlationId: options.correlationId,
     }, 'import row refused: the person already holds an active record')
   }
-  return { line: row.line, status: 'rejected', code: error.code, message: messageOf(error, row) }
-}
-
-/**
- * A rejected row's message: the error's, with zod issues spelled out (paths within `data`; a
- * field the row leaves empty or out is `required`).
- */
-function messageOf(error: LedgerError, row: ImportRow): string {
-  if (error.code !== 'validation' || !Array.isArray(error.details)) return error.message
-  const issues = (error.details as IssueLike[]).map((issue) => {
-    const path = issue.path ?? []
-    // The command path reports paths as events[0].data.<field>: the row has one event.
-    const within = path[0] === 'events' && path[2] === 'data' ? path.slice(3) : path
-    return { ...issue, path: within }
-  })
-  return `${row.type} data is not valid: ${describeIssues(issues, row.data)}`
+  // A row's data was checked by its reader (write/inputs.ts): a refusal here is a rule's, or the store's.
+  return { line: row.line, status: 'rejected', code: error.code, message: error.message }
 }

@@ -1,14 +1,19 @@
 import type { LearnerEventType } from '../../../events'
+import type { ValidLearnerEvent } from '../types'
 
-/** One row of an import, read from its file: a learner event as a client sends it. */
-export interface ImportRow {
+/**
+ * One row of an import, read from its file and checked (inputs.ts): a learner event as a client
+ * sends it, its data as its input schema reads it (ApplicationSubmitted carries nationalId).
+ */
+export type ImportRow = ValidLearnerEvent & {
   /** Line of the file the row starts on (1 is the first line; in a CSV file, the header). */
   line: number
   learnerId: string
-  type: LearnerEventType
-  /** Input form, as in `POST /v1/learners/{id}/events` (ApplicationSubmitted carries nationalId). */
-  data: Record<string, unknown>
-  eventId?: string
+  /**
+   * The data as the file gave it, before the schema's normalisation (text trimmed): what an
+   * eventId derived for the row is keyed on (event-id.ts), so that it never changes.
+   */
+  sent: Record<string, unknown>
 }
 
 /** A row that could not even be read as a learner event: it is reported rejected as it is. */
