@@ -28,9 +28,14 @@ const LEARNER_PREFIX = 'learner-'
  * is owned by one projection runner (or one isolated replay), and queries only read it.
  *
  * Deterministic and total: it never throws. Events of streams outside the ledger's categories,
- * unknown types, an event re-delivered (a learner event at or below the revision already seen)
- * and learner events before the stream's `ApplicationSubmitted` are ignored; every event still
- * moves the known-at moment (`knownUntil`) on, since it is a moment of the log, not of a stream.
+ * unknown types and learner events before the stream's `ApplicationSubmitted` are ignored.
+ *
+ * Idempotent: an event re-delivered (at or below the revision of the last event applied from
+ * its stream, whatever the stream: learner, cohort, operator, programme) changes nothing, so
+ * folding any event a second time, at any later point, leaves the state as it was (a re-sent
+ * CohortOpened does not reopen a closed cohort, an older ProgrammeTargetSet does not come back).
+ * Every event still moves the known-at moment (`knownUntil`) on, since it is a moment of the
+ * log, not of a stream; a re-delivered one cannot move it, being no later than the maximum.
  */
 export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
   state.knownUntil = nextKnownAt(state.knownUntil, e.metadata.recordedAt)
@@ -53,7 +58,7 @@ export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
       if (e.streamId.startsWith(LEARNER_PREFIX)) erasePersonalData(state, e)
       return
     case 'CohortOpened':
-      if (e.streamId.startsWith('cohort-')) {
+      if (e.streamId.startsWith('cohort-') && firstDelivery(state, e)) {
         state.cohorts.set(e.data.cohortId, {
           ...e.data,
           closedOn: undefined,
@@ -63,12 +68,12 @@ export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
       }
       return
     case 'CohortClosed': {
-      const cohort = e.streamId.startsWith('cohort-') ? state.cohorts.get(e.data.cohortId) : undefined
+      const cohort = e.streamId.startsWith('cohort-') && firstDelivery(state, e) ? state.cohorts.get(e.data.cohortId) : undefined
       if (cohort !== undefined) cohort.closedOn = e.data.closedOn
       return
     }
     case 'OperatorRegistered':
-      if (e.streamId.startsWith('operator-')) {
+      if (e.streamId.startsWith('operator-') && firstDelivery(state, e)) {
         state.operators.set(e.data.operatorId, {
           operatorId: e.data.operatorId,
           name: e.data.name,
@@ -79,7 +84,7 @@ export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
       }
       return
     case 'ProgrammeTargetSet':
-      if (e.streamId === 'programme') {
+      if (e.streamId === 'programme' && firstDelivery(state, e)) {
         state.target = {
           learnersTarget: e.data.learnersTarget,
           deadline: e.data.deadline,
@@ -89,7 +94,7 @@ export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
       }
       return
     case 'ReportPublished':
-      if (e.streamId === 'programme') {
+      if (e.streamId === 'programme' && firstDelivery(state, e)) {
         state.reports.set(e.data.reportId, { ...e.data, eventId: e.eventId, recordedAt: e.metadata.recordedAt })
       }
       return
@@ -99,6 +104,17 @@ export function evolveLedger(state: LedgerState, e: DomainEnvelope): void {
       return
     }
   }
+}
+
+/**
+ * For the streams other than learners': true, and the event's revision noted, when `e` comes
+ * after the last event applied from its stream; false for a re-delivery, which the caller skips.
+ */
+function firstDelivery(state: LedgerState, e: DomainEnvelope): boolean {
+  const last = state.streamRevisions.get(e.streamId)
+  if (last !== undefined && e.streamRevision <= last) return false
+  state.streamRevisions.set(e.streamId, e.streamRevision)
+  return true
 }
 
 type LearnerEnvelope = Extract<DomainEnvelope, { type: LearnerEvent['type'] }>

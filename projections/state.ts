@@ -117,6 +117,14 @@ export interface LedgerState {
   knownUntil: string
   /** The known-at moment of the last learner event folded: a read known at or after it sees every fact. */
   learnersKnownUntil: string
+  /**
+   * streamId -> revision (position in the stream) of the last event applied from it, for every
+   * stream but learner streams, whose records keep theirs (`LearnerRecord.streamRevision`): an
+   * event at or below it is a re-delivery, which the fold skips. Revisions, not store positions:
+   * the same in every store, and in stream order exactly as positions are. Left out of the
+   * replay digest: it follows from the events the rest holds.
+   */
+  streamRevisions: Map<string, number>
 }
 
 export function initialLedgerState(): LedgerState {
@@ -131,5 +139,6 @@ export function initialLedgerState(): LedgerState {
     learnersRecordedUntil: '',
     knownUntil: '',
     learnersKnownUntil: '',
+    streamRevisions: new Map(),
   }
 }

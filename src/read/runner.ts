@@ -5,8 +5,6 @@ import type { EventStore, Subscription } from '../store/types'
 import { LedgerError } from '../errors'
 import { SnapshotWriter, type SnapshotImage, type SnapshotStore } from './snapshots'
 
-const INITIAL_RETRY_MS = 200
-const MAX_RETRY_MS = 5000
 /** How often the runner asks itself whether a snapshot is due. */
 const SNAPSHOT_CHECK_MS = 10_000
 
@@ -45,8 +43,8 @@ export class ProjectionRunner {
   private readonly timeline = new Timeline()
   private subscription: Subscription | undefined
   private stopped = false
-  private retry: NodeJS.Timeout | undefined
-  private retryDelayMs = INITIAL_RETRY_MS
+  /** Set once the subscription has ended for good (a failure the store does not recover from). */
+  private ended: Error | undefined
   private readonly progress = new EventEmitter()
   /** The event at `position`, which a snapshot names so that the log can confirm it on load. */
   private lastEventId = ''
@@ -72,7 +70,7 @@ export class ProjectionRunner {
       const image = await snapshots.loadVerified((position) => this.eventAt(position))
       if (image !== undefined) this.install(image)
     }
-    await new Promise<void>((resolve) => this.follow(resolve))
+    await this.follow()
     if (snapshots !== undefined && !this.stopped) {
       // A rebuild is worth keeping at once; after that, the timer decides.
       void this.snapshotIfDue()
@@ -146,37 +144,41 @@ export class ProjectionRunner {
   }
 
   /**
-   * Subscribes from the last applied position. A subscription that fails (store unreachable)
-   * is replaced after a growing pause, so the service catches up by itself when the store
-   * returns, while reads keep serving the last projected state.
+   * Subscribes from the last applied position; resolves once caught up (or stopped), rejects if
+   * the subscription ends before. The store keeps the subscription going through its own
+   * failures (EventStore.subscribe, the subscription contract): a store that goes away is
+   * followed again when it returns, while reads keep serving the last projected state. A
+   * subscription that ends (a failure waiting will not cure) is not replaced: it would fail
+   * again on the same event; `lastError` says why, and readiness reports not caught up.
    */
-  private follow(onCaughtUp: () => void): void {
-    if (this.stopped) return
-    this.subscription = this.store.subscribe(this.position, {
-      onEvent: (event) => this.apply(event),
-      onCaughtUp: () => {
-        this.caughtUp = true
-        this.retryDelayMs = INITIAL_RETRY_MS
-        onCaughtUp()
-      },
-      onError: (error) => {
-        this.lastError = error
-        this.caughtUp = false
-        // A store that retries by itself may report each failed attempt: one replacement is
-        // enough, and a second would leave two followers applying every event.
-        if (this.stopped || this.retry !== undefined) return
-        const old = this.subscription
-        this.retry = setTimeout(() => {
-          this.retry = undefined
-          void old?.stop()
-          this.follow(onCaughtUp)
-        }, this.retryDelayMs)
-        this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS)
-      },
+  private follow(): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      this.progress.once('stopped', resolve)
+      this.subscription = this.store.subscribe(this.position, {
+        onEvent: (event) => this.apply(event),
+        onCaughtUp: () => {
+          this.caughtUp = true
+          this.progress.off('stopped', resolve)
+          resolve()
+        },
+        onError: (error, ended) => {
+          this.lastError = error
+          if (!ended) return
+          this.caughtUp = false
+          this.ended = error
+          this.progress.off('stopped', resolve)
+          this.progress.emit('ended')
+          reject(error)
+        },
+      })
     })
   }
 
   apply(event: Envelope): void {
+    // Applied already (the subscription contract delivers each event once; this keeps the
+    // count and the time line exact should anything deliver one again).
+    if (event.position <= this.position) return
     this.writer?.beforeApply(event)
     evolveLedger(this.state, upcast(event, this.options.decryptor))
     this.position = event.position
@@ -200,21 +202,27 @@ export class ProjectionRunner {
     return this.timeline.first()
   }
 
-  /** Resolves true once the state holds `position`, false after `timeoutMs`. */
+  /**
+   * Resolves true once the state holds `position`; false after `timeoutMs`, or at once when the
+   * subscription has ended (nothing will move the state on any more).
+   */
   waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
     if (this.position >= position) return Promise.resolve(true)
+    if (this.ended !== undefined) return Promise.resolve(false)
     return new Promise((resolve) => {
-      const onPosition = (p: number) => {
-        if (p < position) return
+      const done = (reached: boolean) => {
         clearTimeout(timer)
         this.progress.off('position', onPosition)
-        resolve(true)
+        this.progress.off('ended', onEnded)
+        resolve(reached)
       }
-      const timer = setTimeout(() => {
-        this.progress.off('position', onPosition)
-        resolve(false)
-      }, timeoutMs)
+      const onPosition = (p: number) => {
+        if (p >= position) done(true)
+      }
+      const onEnded = () => done(false)
+      const timer = setTimeout(() => done(false), timeoutMs)
       this.progress.on('position', onPosition)
+      this.progress.on('ended', onEnded)
     })
   }
 
@@ -225,10 +233,10 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true
-    clearTimeout(this.retry)
     clearInterval(this.snapshotTimer)
     await this.subscription?.stop()
     this.subscription = undefined
+    this.progress.emit('stopped')
     // A snapshot under way finishes (nothing changes the state any more), without yielding.
     this.writer?.hurry()
     await this.snapshotting

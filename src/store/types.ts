@@ -1,4 +1,5 @@
 import type { Actor, Envelope } from '../../events'
+import { retrying } from '../retry'
 
 /** The revision to append at: the stream's last revision, or -1 for a stream that must not exist. */
 export type ExpectedRevision = number
@@ -46,17 +47,137 @@ export interface ReadAllOptions {
   limit?: number
 }
 
-/** A live follower of the log: `stop()` ends it; errors go to `onError`. */
+/**
+ * A live follower of the log, from `EventStore.subscribe`. The subscription contract, the same
+ * for every adapter (test/store/contract.ts checks it on each):
+ *
+ * 1. Delivery. `onEvent` receives every event of the log whose position is after
+ *    `afterPosition`, in log order, each exactly once, for as long as the subscription runs: no
+ *    gap and no duplicate, across the adapter's own resubscriptions too (the positions one
+ *    subscription delivers strictly increase). Each call is awaited before the next; no two
+ *    handler calls ever overlap, and none runs inside `subscribe()` itself. (EventStoreDB: the
+ *    log is the ledger's streams of `$all`.)
+ * 2. Caught up. `onCaughtUp(position)` is called once per subscription, after the `onEvent` of
+ *    the last event the log held when the subscription started has returned (at once when
+ *    there was none), before any later event; `position` is the last position delivered, or
+ *    `afterPosition`.
+ * 3. Store failures are the adapter's. When the adapter cannot read the log for a reason
+ *    waiting may cure (it maps the failure to StoreUnavailable: store unreachable, connection
+ *    dropped or ended by the server, refused for now, a lock or I/O error), it calls
+ *    `onError(error, false)` with that StoreUnavailable and subscribes again from the last
+ *    event delivered, after a pause of the service's retry policy (src/retry.ts `retrying`:
+ *    `baseMs` doubling up to `maxMs`; RESUBSCRIBE_DELAYS unless the adapter is
+ *    given others), for as long as it takes; each failed attempt is reported so. After a run
+ *    that had reached the store (delivered an event or caught up) the pauses count afresh:
+ *    the first is `baseMs` again. Callers never retry: the subscription they hold carries on
+ *    by itself.
+ * 4. Other failures end it. A handler (`onEvent`, `onCaughtUp`) that throws or rejects, with
+ *    any error (a handler's StoreUnavailable included), an event the adapter cannot read, or a
+ *    store error waiting will not cure: `onError(error, true)` is called once with it and no
+ *    handler is called again. An event whose handler failed is not delivered (a new
+ *    subscription after the last good position gets it again).
+ * 5. `stop()` ends it: no handler (not even `onError`) is called once `stop()` was called,
+ *    other than the `onEvent` already running, and a pause between attempts is cut short. It
+ *    resolves once no handler is running and none will run, also after the subscription ended
+ *    by itself, however often it is called. A handler must not await `stop()` of its own
+ *    subscription: it would wait for itself. `onError` must not throw (what it throws is ignored).
+ */
 export interface Subscription {
   stop(): Promise<void>
 }
 
 export interface SubscribeHandlers {
-  /** Called in log order for each event after `afterPosition`; awaited before the next. */
+  /** Called in log order for each event after `afterPosition`, exactly once; awaited before the next. */
   onEvent(event: Envelope): void | Promise<void>
   /** Called once the subscription has delivered everything in the log when it started. */
-  onCaughtUp?(position: number): void
-  onError?(error: Error): void
+  onCaughtUp?(position: number): void | Promise<void>
+  /**
+   * A failure: `ended` false, the store's, which the adapter recovers from by itself (it
+   * subscribes again); `ended` true, the subscription is over and delivers nothing more.
+   */
+  onError?(error: Error, ended: boolean): void
+}
+
+/** Pauses between an adapter's resubscriptions (subscription contract, 3). */
+export interface ResubscribeDelays {
+  /** The pause before the first resubscription after a failure. */
+  baseMs: number
+  /** The longest pause. */
+  maxMs: number
+}
+
+export const RESUBSCRIBE_DELAYS: ResubscribeDelays = { baseMs: 250, maxMs: 5000 }
+
+/** What one delivery run failed with: `transient` when waiting may cure it (contract, 3). */
+export interface RunFailure {
+  error: Error
+  transient: boolean
+}
+
+const PAUSE = Symbol('pause')
+
+/**
+ * The resubscription loop of the subscription contract (3, 4, 5), which every adapter runs.
+ * `run` is one delivery run from the last event delivered: it resolves once `signal` is
+ * aborted (stop), calls `reached` once it has delivered an event or caught up, and rejects on
+ * a failure, which `classify` names. Resolves, never rejects, once the subscription is over
+ * and no run is in flight.
+ */
+export async function resubscribing(
+  run: (reached: () => void) => Promise<void>,
+  options: {
+    signal: AbortSignal
+    delays: ResubscribeDelays
+    classify(error: unknown): RunFailure
+    onError(error: Error, ended: boolean): void
+  },
+): Promise<void> {
+  const { signal, delays, classify } = options
+  const report = (error: Error, ended: boolean) => {
+    if (signal.aborted) return
+    try {
+      options.onError(error, ended)
+    } catch {
+      // contract, 5: what onError throws is ignored
+    }
+  }
+  let current: Promise<void> | undefined
+  for (let first = true; ; first = false) {
+    let again = false
+    try {
+      await retrying(async (attempt) => {
+        // After a run that had reached the store, the first attempt is only the pause before the next.
+        if (attempt === 1 && !first) throw PAUSE
+        let reached = false
+        current = run(() => { reached = true })
+        try {
+          await current
+        } catch (error) {
+          const failure = classify(error)
+          if (!reached || !failure.transient) throw failure
+          report(failure.error, false)
+          again = true
+        }
+      }, {
+        attempts: Infinity,
+        baseMs: delays.baseMs,
+        maxMs: delays.maxMs,
+        signal,
+        retryIf: (failure) => {
+          if (failure === PAUSE) return true
+          const { error, transient } = failure as RunFailure
+          if (transient) report(error, false)
+          return transient
+        },
+      })
+    } catch (failure) {
+      // Stopped (the abort reason) or ended: either way, wait for the run in flight, if any.
+      await current?.catch(() => undefined)
+      if (!signal.aborted) report((failure as RunFailure).error, true)
+      return
+    }
+    if (!again || signal.aborted) return
+  }
 }
 
 /**
@@ -86,7 +207,7 @@ export interface EventStore {
   readStream(streamId: string): Promise<Envelope[]>
   /** The log in position order, from `fromPosition` inclusive. Streams: memory stays bounded. */
   readAll(options?: ReadAllOptions): AsyncIterable<Envelope>
-  /** Follows the log from after `afterPosition` (0: from the start), then live. */
+  /** Follows the log from after `afterPosition` (0: from the start), then live: see Subscription for the contract. */
   subscribe(afterPosition: number, handlers: SubscribeHandlers): Subscription
   /** Position of the last event in the log; 0 for an empty store. */
   headPosition(): Promise<number>

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { GENESIS_HASH, toOperatorStreamId } from '../../events'
 import { openEventStoreDbStore } from '../../src/store/eventstoredb'
+import { StoreUnavailable } from '../../src/errors'
 import { eventHash } from '../../src/store/hash'
 import type { EventStore } from '../../src/store/types'
 import { harness, type Harness, type KeyName } from '../support/harness'
@@ -18,11 +19,15 @@ import { startTestServer, type TestServer } from './server'
 // Short waits between the adapter's own resubscriptions: each failure is reported to the runner.
 const RETRY = { minDelayMs: 10, maxDelayMs: 100 }
 
-/** The subscriptions the service opened on the store, and how many were running at once. */
+/**
+ * The subscriptions the service opened on the store, how many were running at once, and the
+ * failures the store reported to them (`ended`: the subscription is over).
+ */
 class Followers {
   opened = 0
   running = 0
   mostAtOnce = 0
+  readonly failures: Array<{ error: Error; ended: boolean }> = []
   readonly changes = new Changes()
 
   watch(store: EventStore): EventStore {
@@ -31,7 +36,14 @@ class Followers {
       kind: store.kind,
       readAll: (options) => store.readAll(options),
       subscribe: (after, handlers) => {
-        const subscription = store.subscribe(after, handlers)
+        const subscription = store.subscribe(after, {
+          ...handlers,
+          onError: (error, ended) => {
+            this.failures.push({ error, ended })
+            this.changes.changed()
+            handlers.onError?.(error, ended)
+          },
+        })
         this.opened++
         this.running++
         this.mostAtOnce = Math.max(this.mostAtOnce, this.running)
@@ -98,10 +110,10 @@ t.test('store down: not ready, writes 503 with nothing written, reads serve the 
   }
   const recorded = server.log.all.length
 
-  const opened = followers.opened
+  const failed = followers.failures.length
   await server.stop()
-  // The runner replaces its failed subscription with growing pauses; let it do so twice.
-  await followers.changes.until(() => followers.opened >= opened + 2)
+  // The store subscribes again by itself, with growing pauses, reporting each failure; let it fail twice.
+  await followers.changes.until(() => followers.failures.length >= failed + 2)
 
   const down = await get(h, 'admin', '/health/ready')
   t.equal(down.statusCode, 503, 'not ready while the store is unreachable')
@@ -155,6 +167,9 @@ t.test('store down: not ready, writes 503 with nothing written, reads serve the 
   const ledgerEvents = server.log.all.filter((r) => /^(programme|operator-|cohort-|learner-)/.test(r.streamName)).length
   t.equal(h.ledger.runner.events, ledgerEvents, 'every event applied once')
   t.equal(followers.mostAtOnce, 1, 'never two followers at once, however often the store reported a failure')
+  t.equal(followers.opened, 1, 'the service subscribed once: the store followed the log again by itself')
+  t.ok(followers.failures.length >= 2, 'and it reported its failures')
+  t.same(followers.failures.filter((f) => f.ended || !(f.error instanceof StoreUnavailable)), [], 'each as StoreUnavailable, none ending the subscription')
 })
 
 function cohortOf(cohortId: string, operatorId: string) {

@@ -68,6 +68,32 @@ t.test('evolve ignores what is not the ledger, re-deliveries and events before t
   t.equal(canonicalJson(ledgerSnapshot(state)), reference)
 })
 
+t.test('a re-delivery changes nothing in any stream: a closed cohort stays closed, an older target does not come back', async (t) => {
+  const h = new History()
+  const operator = h.operator('op1')
+  const opened = h.cohort('c1')
+  const closed = h.closeCohort('c1', '2025-02-01')
+  const firstTarget = h.add('programme', 'ProgrammeTargetSet', { learnersTarget: 100, deadline: '2026-12-31' })
+  h.add('programme', 'ProgrammeTargetSet', { learnersTarget: 150, deadline: '2027-06-30' })
+  const state = h.state()
+  const before = structuredClone(state)
+  evolveLedger(state, opened)
+  t.equal(state.cohorts.get('c1')?.closedOn, '2025-02-01', 'CohortOpened delivered again after CohortClosed: closedOn stays')
+  evolveLedger(state, firstTarget)
+  t.match(state.target, { learnersTarget: 150, deadline: '2027-06-30' }, 'the first ProgrammeTargetSet again: the latest target stays')
+  for (const e of [operator, closed, opened]) evolveLedger(state, e)
+  t.same(state, before, 'the whole state as it was')
+  t.same([...state.streamRevisions], [['operator-op1', 0], ['cohort-c1', 1], ['programme', 1]], 'the last revision applied, per stream')
+
+  // What comes next in a stream still applies.
+  h.add('programme', 'ReportPublished', {
+    reportId: 'r1', definition: 'insertion-180d-v1', groupBy: 'programme', asOf: '2025-06-30',
+    knownAt: '2025-07-15T10:00:00.000Z', position: 7, digest: 'b'.repeat(64),
+  })
+  evolveLedger(state, h.envelopes.at(-1)!)
+  t.ok(state.reports.has('r1'))
+})
+
 t.test('a retraction marks the fact, keeps it, and a second retraction of it changes nothing', async (t) => {
   const h = new History()
   h.cohort('c1')

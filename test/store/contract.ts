@@ -2,17 +2,30 @@
  * The store contract: every EventStore adapter runs this suite unchanged. It speaks only the
  * EventStore interface, uses fresh stream names in every test, and assumes of positions only
  * what every adapter promises (>= 1, increasing; sparse is fine), so it can also run against a
- * real shared server, provided nobody else writes to it during the run.
+ * real shared server, provided nobody else writes to it during the run. The subscription
+ * contract (src/store/types.ts, Subscription) is checked here too; its store failures need a
+ * store that can be cut off (`OpenWithOutage`), which an adapter's suite gives where it can.
  */
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Envelope, GENESIS_HASH } from '../../events'
-import { DuplicateEventId, WrongExpectedRevision } from '../../src/errors'
+import { DuplicateEventId, StoreUnavailable, WrongExpectedRevision } from '../../src/errors'
 import { eventHash } from '../../src/store/hash'
 import type { AppendResult, EventStore, ProposedEvent } from '../../src/store/types'
 import { rejection } from '../support/rejection'
 
 type Open = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>
+
+/**
+ * A store whose subscriptions can be cut off from the log: `outage()` makes every read they
+ * make fail as the store's failures do (StoreUnavailable once mapped) until the function it
+ * resolves to is called and resolves. The store's subscriptions resubscribe quickly (tens of ms).
+ */
+export type OpenWithOutage = () => Promise<{
+  store: EventStore
+  cleanup: () => Promise<void>
+  outage: () => Promise<() => Promise<void>>
+}>
 
 const newStream = () => `learner-${randomUUID()}`
 
@@ -78,7 +91,55 @@ function follower(store: EventStore, afterPosition: number, keep: (e: Envelope) 
   return { events, caughtUp, until, stop: () => subscription.stop(), maxInFlight: () => maxInFlight }
 }
 
-export function runStoreContract(name: string, open: Open): void {
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Resolves once `done` holds, checked every few ms; rejects after `timeoutMs`. */
+async function eventually(done: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await pause(5)
+  }
+}
+
+/** `append`, sent again with the very same events on StoreUnavailable, as a client does. */
+async function appendAgainOn503(store: EventStore, streamId: string, expected: number, events: ProposedEvent[]): Promise<AppendResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.append(streamId, expected, events)
+    } catch (error) {
+      if (!(error instanceof StoreUnavailable) || attempt === 50) throw error
+      await pause(20)
+    }
+  }
+}
+
+/** A subscription that records everything it is told, errors included, and never fails a wait on them. */
+function recorder(store: EventStore, afterPosition: number, streamId: string) {
+  const delivered: Envelope[] = []
+  const failures: Array<{ error: Error; ended: boolean }> = []
+  const caughtUp: number[] = []
+  let inFlight = 0
+  let maxInFlight = 0
+  const subscription = store.subscribe(afterPosition, {
+    async onEvent(e) {
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      await new Promise((resolve) => setImmediate(resolve))
+      if (e.streamId === streamId) delivered.push(e)
+      inFlight--
+    },
+    onCaughtUp(position) {
+      caughtUp.push(position)
+    },
+    onError(error, ended) {
+      failures.push({ error, ended })
+    },
+  })
+  return { delivered, failures, caughtUp, maxInFlight: () => maxInFlight, stop: () => subscription.stop() }
+}
+
+export function runStoreContract(name: string, open: Open, options: { openWithOutage?: OpenWithOutage } = {}): void {
   t.test(`${name}: store contract`, async (t) => {
     /** A store for one test, cleaned up when the test ends. */
     const use = async (t: { teardown(fn: () => Promise<void>): void }) => {
@@ -334,6 +395,118 @@ export function runStoreContract(name: string, open: Open): void {
       await sub.until(() => sub.events.length === 1)
       t.equal(sub.events[0].eventId, next.events[0].eventId)
       await sub.stop()
+    })
+
+    t.test('subscribe: a handler that throws ends the subscription, whatever it throws; stop() then resolves', async (t) => {
+      const store = await use(t)
+      for (const thrown of [new Error('projection bug'), new StoreUnavailable()]) {
+        const from = await store.headPosition()
+        const s = newStream()
+        await store.append(s, -1, batch(3))
+        const calls: number[] = []
+        const failures: Array<{ error: Error; ended: boolean }> = []
+        const sub = store.subscribe(from, {
+          onEvent(e) {
+            if (e.streamId !== s) return
+            calls.push(e.streamRevision)
+            if (e.streamRevision === 1) throw thrown
+          },
+          onError(error, ended) {
+            failures.push({ error, ended })
+          },
+        })
+        await eventually(() => failures.length > 0, 'the failure')
+        await store.append(s, 2, [proposed(3)])
+        await pause(150) // a live event would have come by now
+        t.same(calls, [0, 1], `${thrown.name}: the failing event, then nothing: not the rest, not what came after`)
+        t.equal(failures.length, 1, 'reported once')
+        t.equal(failures[0].error, thrown, "the handler's own error")
+        t.equal(failures[0].ended, true, 'as the end of the subscription, even a StoreUnavailable')
+        await sub.stop()
+        await sub.stop()
+        t.equal(failures.length, 1)
+      }
+    })
+
+    t.test('subscribe: nothing runs inside subscribe(); stop() waits for the handler in progress, and nothing runs after', async (t) => {
+      const store = await use(t)
+      const from = await store.headPosition()
+      const s = newStream()
+      await store.append(s, -1, batch(3))
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let entered!: () => void
+      const inHandler = new Promise<void>((resolve) => (entered = resolve))
+      const seen: number[] = []
+      let running = 0
+      let handlersCalled = 0
+      const failures: Error[] = []
+      const sub = store.subscribe(from, {
+        async onEvent(e) {
+          handlersCalled++
+          if (e.streamId !== s) return
+          running++
+          seen.push(e.streamRevision)
+          entered()
+          await gate
+          running--
+          throw new Error('fails once stop() was called')
+        },
+        onCaughtUp() {
+          handlersCalled++
+        },
+        onError(error) {
+          failures.push(error)
+        },
+      })
+      t.equal(handlersCalled, 0, 'no handler ran inside subscribe()')
+      await inHandler
+      let stopped = false
+      const stopping = sub.stop().then(() => { stopped = true })
+      await pause(50)
+      t.equal(stopped, false, 'stop() waits for the handler in progress')
+      t.equal(running, 1)
+      release()
+      await stopping
+      t.equal(running, 0, 'and resolves once it returned')
+      await store.append(s, 2, [proposed(3)])
+      await pause(150)
+      t.same(seen, [0], 'nothing delivered after stop()')
+      t.same(failures, [], 'not even onError, for the handler that failed after stop()')
+      await sub.stop()
+    })
+
+    t.test('subscribe: a store failure mid-stream is the adapter\'s: reported, followed again by itself, no gap, no duplicate', async (t) => {
+      if (options.openWithOutage === undefined) return t.plan(0, 'skip: this store cannot be cut off here')
+      const { store, cleanup, outage } = await options.openWithOutage()
+      t.teardown(cleanup)
+      const from = await store.headPosition()
+      const s = newStream()
+      const appended: number[] = []
+      for (let i = 0; i < 10; i++) appended.push(...(await store.append(s, i * 100 - 1, batch(100))).events.map((e) => e.position))
+      const sub = recorder(store, from, s)
+      await eventually(() => sub.delivered.length >= 50, 'the first events')
+      const restore = await outage()
+      const cutAt = sub.delivered.length
+      await eventually(() => sub.failures.length >= 3, 'three failed attempts')
+      t.ok(cutAt < appended.length, `the store went away mid-stream (after ${cutAt} of ${appended.length} events)`)
+      await restore()
+      await eventually(() => sub.delivered.length >= appended.length, 'the rest of the log')
+      const live = await appendAgainOn503(store, s, 999, batch(2))
+      await eventually(() => sub.delivered.length >= appended.length + 2, 'the live events')
+      await pause(50)
+      t.same(sub.delivered.map((e) => e.position), [...appended, ...live.events.map((e) => e.position)],
+        'every event once, in log order: no gap, no duplicate')
+      t.same(sub.failures.filter((f) => f.ended || !(f.error instanceof StoreUnavailable)), [],
+        `each failure (${sub.failures.length}) reported as StoreUnavailable, none ending the subscription`)
+      t.equal(sub.caughtUp.length, 1, 'caught up once')
+      t.equal(sub.maxInFlight(), 1, 'one handler at a time, across resubscriptions too')
+      await sub.stop()
+      const reported = sub.failures.length
+      const restoreAgain = await outage()
+      await pause(100)
+      t.equal(sub.failures.length, reported, 'a stopped subscription reports nothing more')
+      await restoreAgain()
     })
 
     t.test('headPosition follows the log', async (t) => {

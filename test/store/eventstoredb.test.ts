@@ -18,6 +18,23 @@ for (const batchAppend of [true, false]) {
         await server.stop()
       },
     }
+  }, {
+    // An outage is the server going away (open calls cancelled, new ones refused) and coming back.
+    openWithOutage: async () => {
+      const server = await startTestServer({ batchAppend })
+      const store = openEventStoreDbStore(server.connectionString, { resubscribe: { minDelayMs: 10, maxDelayMs: 100 } })
+      return {
+        store,
+        cleanup: async () => {
+          await store.close()
+          await server.stop()
+        },
+        outage: async () => {
+          await server.stop()
+          return () => server.restart()
+        },
+      }
+    },
   })
 }
 

@@ -8,7 +8,10 @@ import t from 'tap'
 import { GENESIS_HASH, type Envelope } from '../../events'
 import { DuplicateEventId, StoreUnavailable } from '../../src/errors'
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite'
-import { openDatabase } from '../../src/store/sqlite/schema'
+import { openDatabase, openDatabaseReadOnly } from '../../src/store/sqlite/schema'
+import { prepareStatements, toEnvelope } from '../../src/store/sqlite/statements'
+import { follow, type Follower, type LogSource } from '../../src/store/sqlite/subscription'
+import { toStoreError } from '../../src/store/sqlite-files/errors'
 import type { EventStore, ProposedEvent } from '../../src/store/types'
 import { runStoreContract } from './contract'
 import { rejection } from '../support/rejection'
@@ -53,7 +56,52 @@ runStoreContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true })
     },
   }
-})
+}, { openWithOutage })
+
+/**
+ * The store, its subscriptions being the adapter's follower (subscription.ts) reading the file
+ * through a second connection, as another process's follower does, whose reads can be made to
+ * fail as a broken disk makes them (SQLITE_IOERR, StoreUnavailable once mapped): a file cannot
+ * be made to fail reads and then recover on demand.
+ */
+async function openWithOutage() {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-contract-'))
+  const file = join(dir, 'ledger.db')
+  const store = openSqliteStore(file, { pollIntervalMs: 20 })
+  const reader = openDatabaseReadOnly(file, { busyTimeoutMs: 1000 })
+  const st = prepareStatements(reader.db)
+  let down = false
+  const read = <T>(call: () => T): T => {
+    if (down) throw toStoreError(new Database.SqliteError('disk I/O error', 'SQLITE_IOERR'))
+    return call()
+  }
+  const log: LogSource = {
+    page: (fromPosition, limit) => read(() => st.page.all(fromPosition, limit).map(toEnvelope)),
+    headPosition: () => read(() => st.headPosition.get() ?? 0),
+  }
+  const followers = new Set<Follower>()
+  const faulty: EventStore = {
+    ...store,
+    subscribe(afterPosition, handlers) {
+      const follower: Follower = follow(log, afterPosition, handlers, 20, () => followers.delete(follower), { baseMs: 5, maxMs: 50 })
+      followers.add(follower)
+      return follower
+    },
+  }
+  return {
+    store: faulty,
+    cleanup: async () => {
+      await Promise.all([...followers].map((f) => f.stop()))
+      reader.close()
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+    outage: async () => {
+      down = true
+      return async () => { down = false }
+    },
+  }
+}
 
 t.test('the connection is WAL, synchronous FULL, with a busy timeout and foreign keys', async (t) => {
   const file = tempFile(t)
