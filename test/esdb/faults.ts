@@ -35,7 +35,7 @@ export class Faults {
   private readonly late = new Map<string, number>()
   private readonly deferred = new Map<string, AppendRequest[]>()
   private readonly dropping = new Set<string>()
-  private readonly held = new Map<string, { waiting: Array<() => void>; arrived: () => void }>()
+  private readonly held = new Map<string, { waiting: Array<() => void>; arrived: () => void; left: number }>()
   private stalled: Array<() => void> | undefined
 
   constructor(private readonly log: MemoryLog) {}
@@ -70,11 +70,15 @@ export class Faults {
     else this.dropping.delete(streamName)
   }
 
-  /** Appends to `streamName` wait until `release()`; `arrived` resolves when the first one is waiting. */
-  holdAppends(streamName: string): { arrived: Promise<void>; release(): void } {
+  /**
+   * Appends to `streamName` wait until `release()`; `arrived` resolves when the first one is
+   * waiting. With `times`, only the next that many are held (a request slow on the network,
+   * while other writers' appends to the stream go through).
+   */
+  holdAppends(streamName: string, times = Number.POSITIVE_INFINITY): { arrived: Promise<void>; release(): void } {
     const waiting: Array<() => void> = []
     let arrived = () => {}
-    const hold = { waiting, arrived: () => arrived() }
+    const hold = { waiting, arrived: () => arrived(), left: times }
     this.held.set(streamName, hold)
     return {
       arrived: new Promise<void>((resolve) => { arrived = resolve }),
@@ -129,7 +133,8 @@ export class Faults {
       answer({ kind: 'outcome', outcome })
     }
     const hold = this.held.get(request.streamName)
-    if (hold === undefined) return go()
+    if (hold === undefined || hold.left <= 0) return go()
+    hold.left -= 1
     hold.waiting.push(go)
     hold.arrived()
   }

@@ -22,7 +22,7 @@ import { assertDistinctEventIds, judgeResend, normalEventId } from '../resend'
 import type { AppendResult, ProposedEvent } from '../types'
 import { claimEventIds, type ClaimContext } from './claims'
 import { positionNumber, storedMetadata, type LedgerEventType } from './convert'
-import { isOutcomeUnknown, outcomeUnknown, within } from './errors'
+import { isOutcomeUnknown, isRefusedForNow, outcomeUnknown, within } from './errors'
 import { headRevision, refOf, type KnownRef, type KnownStream, type KnownStreams } from './known'
 import { readStreamEnvelopes } from './reads'
 
@@ -68,8 +68,26 @@ export function chainEvents(
 export const toEventData = (e: Envelope) =>
   jsonEvent<LedgerEventType>({ id: e.eventId, type: e.type, data: e.data, metadata: storedMetadata(e.schemaVersion, e.metadata) })
 
+/**
+ * A write that names guards (guards.ts): its guards are reserved, carrying the final envelopes,
+ * after the envelopes are built and before they are sent; then the append below settles it.
+ */
+export interface GuardedWrite {
+  /** Throws WrongExpectedRevision (`guard:<name>`) when a guard moved: then the stream is not written. */
+  reserve(streamId: string, expectedRevision: number, envelopes: Envelope[]): Promise<void>
+  /** The reserved write is recorded (by this append, or by whoever settled it first). */
+  written(result: AppendResult): void
+  /** The stream moved without these events: the reservation can never be written. */
+  voided(): void
+  /**
+   * The append was refused (nothing written by it): true when the reservation is withdrawn
+   * before anyone took it over to write it, so that nothing ever will be.
+   */
+  withdraw(): Promise<boolean>
+}
+
 export async function appendEvents(
-  ctx: AppendContext, streamId: string, expectedRevision: number, proposed: ProposedEvent[],
+  ctx: AppendContext, streamId: string, expectedRevision: number, proposed: ProposedEvent[], guarded?: GuardedWrite,
 ): Promise<AppendResult> {
   if (proposed.length === 0) throw new TypeError('append needs at least one event')
   // Lower case from here on: the server stores GUIDs so, and hashes must match what is read back.
@@ -98,6 +116,30 @@ export async function appendEvents(
     head = known.head
   }
   const envelopes = chainEvents(streamId, head, events, ctx.recordedAt(head?.recordedAt), canonical)
+  if (guarded === undefined) return send(ctx, batch, envelopes, fresh)
+  await guarded.reserve(streamId, expectedRevision, envelopes)
+  // From here the write stands in its guard streams: whoever next reads one of them writes it,
+  // if this append does not. Stamped again as it goes (whoever writes it stamps it), so that
+  // recordedAt keeps following the order this process sends its appends in.
+  const stamped = chainEvents(streamId, head, events, ctx.recordedAt(head?.recordedAt), canonical)
+  let result: AppendResult
+  try {
+    result = await send(ctx, batch, stamped, fresh)
+  } catch (error) {
+    if (error instanceof WrongExpectedRevision && error.streamId === streamId) guarded.voided()
+    if (!isRefusedForNow(error)) throw error
+    // Refused: nothing written by this call; withdrawn, nothing ever will be. Otherwise a
+    // settler took the reservation over, and will write it.
+    if (await guarded.withdraw().catch(() => false)) throw error
+    throw outcomeUnknown(error)
+  }
+  guarded.written(result)
+  return result
+}
+
+/** The append itself, at the exact expected revision, and what its answer (or its silence) means. */
+async function send(ctx: AppendContext, batch: Batch, envelopes: Envelope[], fresh: boolean): Promise<AppendResult> {
+  const { streamId, expectedRevision, events } = batch
   let written: ClientAppendResult
   try {
     const sent = ctx.client.appendToStream(streamId, envelopes.map(toEventData), {
@@ -109,7 +151,8 @@ export async function appendEvents(
     if (!isOutcomeUnknown(error)) throw error
     return settle(ctx, batch, envelopes, error)
   }
-  return fresh && events.length === 1 ? asAnswered(batch, written) : readBack(ctx, batch, envelopes)
+  // An answer without a position (a re-send, on some servers) is read back like a batch.
+  return fresh && events.length === 1 && written.position !== undefined ? asAnswered(batch, written) : readBack(ctx, batch, envelopes)
 }
 
 const newStream = (): KnownStream => ({ events: [], byId: new Map(), head: undefined })

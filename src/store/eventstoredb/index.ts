@@ -13,6 +13,9 @@
  * - several writers: appends of this process go out side by side, and other processes write
  *   too, so recordedAt can step back along the log (known-at is its running maximum). It never
  *   steps back within a stream, nor across the appends of one process.
+ * - guards (cross-stream rules across processes): a stream per guard, reserved before the
+ *   write and carrying it, settled by whoever comes next if its writer stops half-way (guards.ts).
+ *   Writes naming no guard cost nothing more.
  * - every finite read has a deadline (the client sets none), and a server that is not ready,
  *   too busy or not the leader answers 503 like an unreachable one.
  */
@@ -26,6 +29,7 @@ import { appendEvents, toEventData, type AppendContext } from './append'
 import { claimEventIds } from './claims'
 import { isLedgerStream, positionNumber } from './convert'
 import { toStoreError, unavailable, within } from './errors'
+import { GuardKeeper } from './guards'
 import { LedgerHead } from './head'
 import { KnownStreams } from './known'
 import { lastOfStream, ledgerEventsFrom, PAGE_SIZE, readStreamEnvelopes, type Reads } from './reads'
@@ -68,6 +72,12 @@ export function openEventStoreDbStore(connectionString: string, options: EventSt
     },
   }
 
+  const guards = new GuardKeeper({
+    ctx,
+    observe: (streamId, envelopes) => known.observe(streamId, envelopes),
+    saw: (position) => head.saw(position),
+  })
+
   async function guard<T>(call: () => Promise<T>, streamId?: string, expected?: number): Promise<T> {
     try {
       return await call()
@@ -79,12 +89,22 @@ export function openEventStoreDbStore(connectionString: string, options: EventSt
   return {
     kind: 'eventstoredb',
 
-    append(streamId, expectedRevision, events) {
+    append(streamId, expectedRevision, events, named = []) {
+      // Registered now, in call order: writes of this process on the same guards reserve in turn.
+      const guarded = named.length === 0 ? undefined : guards.open(named)
       return guard(async () => {
-        const result = await appendEvents(ctx, streamId, expectedRevision, events)
-        if (isLedgerStream(streamId)) head.saw(result.position)
-        return result
+        try {
+          const result = await appendEvents(ctx, streamId, expectedRevision, events, guarded)
+          if (isLedgerStream(streamId)) head.saw(result.position)
+          return result
+        } finally {
+          guarded?.done()
+        }
       }, streamId, expectedRevision)
+    },
+
+    guardVersion(name) {
+      return guard(() => guards.version(name))
     },
 
     readStream(streamId) {

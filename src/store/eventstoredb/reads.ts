@@ -53,6 +53,22 @@ export async function readStreamEvents(reads: Reads, streamId: string, options: 
   }
 }
 
+/**
+ * Up to `maxCount` events of a stream from `fromRevision` (default: its end) backwards, newest
+ * first, asked of the leader; empty when the stream does not exist. For the adapter's own streams.
+ */
+export async function readStreamBackwards(
+  reads: Reads, streamId: string, maxCount: number, fromRevision: ReadRevision = END,
+): Promise<RecordedEvent[]> {
+  try {
+    const read = reads.client.readStream(streamId, { fromRevision, maxCount, direction: BACKWARDS, requiresLeader: true })
+    return await collect(reads, read, `a read of stream ${streamId}`)
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return []
+    throw error
+  }
+}
+
 /** A ledger stream's envelopes from a revision on, oldest first; empty when the stream does not exist. */
 export async function readStreamEnvelopes(reads: Reads, streamId: string, options: StreamReadOptions = {}): Promise<Envelope[]> {
   return (await readStreamEvents(reads, streamId, options)).map(toEnvelope)
