@@ -24,6 +24,14 @@ import { learnerGuards, seatsGuard } from './guards'
 import { judgeClearResend, type KnownEvent } from './resend'
 import { CONFLICT_RETRY, retrying } from '../retry'
 
+/** The stream moved while the write read its guards: decided again, like a conflict. */
+class MovedWhileGuarding extends Error {
+  constructor(readonly streamId: string) {
+    super(`stream ${streamId} moved while its guards were read`)
+    this.name = 'MovedWhileGuarding'
+  }
+}
+
 /** Conflicts a write rides out before answering 503: several instances may be racing for one cohort. */
 const GUARDED_ATTEMPTS = 10
 const CROSS_STREAM_TYPES: ReadonlySet<string> = new Set(['ApplicationSubmitted', 'LearnerEnrolled', 'LearnerWithdrew', 'TrainingCompleted'])
@@ -144,15 +152,15 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
    */
   async function write(w: StreamWrite): Promise<Written> {
     // Another writer moved the stream (when the caller named no revision) or a guard: decide again.
-    const conflict = (error: unknown) => error instanceof WrongExpectedRevision
-      && (w.expectedRevision === undefined || error.streamId.startsWith('guard:'))
+    const conflict = (error: unknown) => error instanceof MovedWhileGuarding || (error instanceof WrongExpectedRevision
+      && (w.expectedRevision === undefined || error.streamId.startsWith('guard:')))
     return locks.withLocks([w.streamId, ...w.lockKeys], async () => {
       try {
         return await retrying(() => attempt(w), { ...CONFLICT_RETRY, attempts: GUARDED_ATTEMPTS, retryIf: conflict })
       } catch (error) {
         // Still contended after every attempt: a busy rule (many writers on one cohort or person),
         // not the caller's mistake. Nothing was written; the same request may be sent again.
-        if (error instanceof WrongExpectedRevision && error.streamId.startsWith('guard:')) {
+        if (error instanceof MovedWhileGuarding || (error instanceof WrongExpectedRevision && error.streamId.startsWith('guard:'))) {
           throw new LedgerError(503, 'write-contention', 'other writes on the same cohort or person kept winning; nothing was written: send it again')
         }
         throw error
@@ -168,6 +176,10 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
     // that version is then in the facts the decision reads (store/types.ts Guard).
     const guards = w.dryRun ? [] : await guardsAt(w.guards?.(history) ?? [])
     if (w.crossStream) await runner.require(await store.headPosition())
+    // Reading a guard may have finished a write to this very stream (on EventStoreDB, a
+    // reservation another writer, or this caller's earlier request, left unsettled): then the
+    // history and the guards it named are stale, and the write starts again from the stream.
+    if (guards.length > 0 && (await store.readStream(w.streamId)).length !== stored.length) throw new MovedWhileGuarding(w.streamId)
     if (w.dryRun) {
       return { result: decideDryRun(w.dryRun, w.streamId, stored, history, w.candidates, w.expectedRevision, w.decide, w.actor), events: [] }
     }
