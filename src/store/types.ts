@@ -1,5 +1,4 @@
 import type { Actor, Envelope } from '../../events'
-import { retrying } from '../retry'
 
 /** The revision to append at: the stream's last revision, or -1 for a stream that must not exist. */
 export type ExpectedRevision = number
@@ -19,10 +18,12 @@ export interface ProposedEvent {
 /**
  * A cross-stream rule key a decision read (`seats:C-1`, `person:<key>`) and the version it read.
  * An append given guards succeeds only if every guard is still at that version, and moves each
- * to the next version in the same atomic write as its events; otherwise it throws
- * WrongExpectedRevision (stream `guard:<name>`) and writes nothing. Two writers anywhere that
- * decided on the same rule key can therefore never both win: the loser decides again on the
- * winner's events.
+ * to the next version with its events; otherwise it throws WrongExpectedRevision (stream
+ * `guard:<name>`) and writes nothing. SQLite moves them in the same transaction as the events;
+ * EventStoreDB reserves each guard stream at its version with the whole write and then writes
+ * it, and whoever reads a guard finishes or voids a reservation left unsettled first
+ * (eventstoredb/guards.ts). Two writers anywhere that decided on the same rule key can
+ * therefore never both win: the loser decides again on the winner's events.
  */
 export interface Guard {
   name: string
@@ -98,88 +99,6 @@ export interface SubscribeHandlers {
   onError?(error: Error, ended: boolean): void
 }
 
-/** Pauses between an adapter's resubscriptions (subscription contract, 3). */
-export interface ResubscribeDelays {
-  /** The pause before the first resubscription after a failure. */
-  baseMs: number
-  /** The longest pause. */
-  maxMs: number
-}
-
-export const RESUBSCRIBE_DELAYS: ResubscribeDelays = { baseMs: 250, maxMs: 5000 }
-
-/** What one delivery run failed with: `transient` when waiting may cure it (contract, 3). */
-export interface RunFailure {
-  error: Error
-  transient: boolean
-}
-
-const PAUSE = Symbol('pause')
-
-/**
- * The resubscription loop of the subscription contract (3, 4, 5), which every adapter runs.
- * `run` is one delivery run from the last event delivered: it resolves once `signal` is
- * aborted (stop), calls `reached` once it has delivered an event or caught up, and rejects on
- * a failure, which `classify` names. Resolves, never rejects, once the subscription is over
- * and no run is in flight.
- */
-export async function resubscribing(
-  run: (reached: () => void) => Promise<void>,
-  options: {
-    signal: AbortSignal
-    delays: ResubscribeDelays
-    classify(error: unknown): RunFailure
-    onError(error: Error, ended: boolean): void
-  },
-): Promise<void> {
-  const { signal, delays, classify } = options
-  const report = (error: Error, ended: boolean) => {
-    if (signal.aborted) return
-    try {
-      options.onError(error, ended)
-    } catch {
-      // contract, 5: what onError throws is ignored
-    }
-  }
-  let current: Promise<void> | undefined
-  for (let first = true; ; first = false) {
-    let again = false
-    try {
-      await retrying(async (attempt) => {
-        // After a run that had reached the store, the first attempt is only the pause before the next.
-        if (attempt === 1 && !first) throw PAUSE
-        let reached = false
-        current = run(() => { reached = true })
-        try {
-          await current
-        } catch (error) {
-          const failure = classify(error)
-          if (!reached || !failure.transient) throw failure
-          report(failure.error, false)
-          again = true
-        }
-      }, {
-        attempts: Infinity,
-        baseMs: delays.baseMs,
-        maxMs: delays.maxMs,
-        signal,
-        retryIf: (failure) => {
-          if (failure === PAUSE) return true
-          const { error, transient } = failure as RunFailure
-          if (transient) report(error, false)
-          return transient
-        },
-      })
-    } catch (failure) {
-      // Stopped (the abort reason) or ended: either way, wait for the run in flight, if any.
-      await current?.catch(() => undefined)
-      if (!signal.aborted) report((failure as RunFailure).error, true)
-      return
-    }
-    if (!again || signal.aborted) return
-  }
-}
-
 /**
  * The store: an append-only log of streams. Adapters: SQLite (embedded) and EventStoreDB.
  *
@@ -198,9 +117,10 @@ export interface EventStore {
   readonly kind: 'sqlite' | 'eventstoredb'
   append(streamId: string, expectedRevision: ExpectedRevision, events: ProposedEvent[], guards?: readonly Guard[]): Promise<AppendResult>
   /**
-   * A guard's current version (0: never written), read before deciding. Absent on a store that
-   * cannot keep guards atomically with an append: its cross-stream rules then hold within one
-   * process only (README, several instances).
+   * A guard's current version (0: never written), read before deciding; on EventStoreDB, a
+   * write left half-done under that guard is finished (or voided) first, so the facts the
+   * decision reads include it. Both adapters keep guards; a store without this method would
+   * hold its cross-stream rules within one process only.
    */
   guardVersion?(name: string): Promise<number>
   /** Every event of a stream, oldest first; empty when the stream does not exist. */

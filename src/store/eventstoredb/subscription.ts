@@ -7,7 +7,8 @@
  */
 import { START, streamNameFilter, type EventStoreDBClient, type ReadPosition, type ResolvedEvent } from '@eventstore/db-client'
 import { StoreUnavailable } from '../../errors'
-import { RESUBSCRIBE_DELAYS, resubscribing, type RunFailure, type SubscribeHandlers, type Subscription } from '../types'
+import { RESUBSCRIBE_DELAYS, resubscribing, type RunFailure } from '../resubscribe'
+import type { SubscribeHandlers, Subscription } from '../types'
 import { isLedgerStream, LEDGER_STREAM_PREFIXES, readPosition, toEnvelope } from './convert'
 import { toStoreError, unavailable } from './errors'
 import { isInvalidPosition } from './reads'

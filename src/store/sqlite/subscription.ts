@@ -1,6 +1,7 @@
 import type { Envelope } from '../../../events'
 import { StoreUnavailable } from '../../errors'
-import { RESUBSCRIBE_DELAYS, resubscribing, type ResubscribeDelays, type RunFailure, type SubscribeHandlers, type Subscription } from '../types'
+import { RESUBSCRIBE_DELAYS, resubscribing, type ResubscribeDelays, type RunFailure } from '../resubscribe'
+import type { SubscribeHandlers, Subscription } from '../types'
 import { toStoreError } from '../sqlite-files/errors'
 import { PAGE_SIZE } from './statements'
 
