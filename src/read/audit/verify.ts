@@ -12,8 +12,9 @@
  * rewrites the stream's last event (or drops it) keeps every chain whole but changes the
  * summary digest, which is why the digest is worth keeping.
  */
-import { GENESIS_HASH, type Envelope } from '../../../events'
+import type { Envelope } from '../../../events'
 import { eventHash, sha256Hex } from '../../store/hash'
+import { EMPTY_CHAIN, linkBreak, type ChainHead } from '../../store/chain'
 import type { EventStore } from '../../store/types'
 import { yieldToEventLoop } from './time'
 
@@ -40,25 +41,18 @@ export interface VerifyResult {
   firstBreak?: ChainBreak
 }
 
-interface Head {
-  revision: number
-  hash: string
-}
-
 /** Folds the log, event by event, into the chains' state; pure apart from its own fields. */
 export class ChainVerifier {
-  private readonly heads = new Map<string, Head>()
+  private readonly heads = new Map<string, ChainHead>()
   events = 0
   firstBreak: ChainBreak | undefined
 
   check(e: Envelope): void {
     this.events++
-    const head = this.heads.get(e.streamId)
-    const expectedRevision = head === undefined ? 0 : head.revision + 1
-    const expectedPrev = head === undefined ? GENESIS_HASH : head.hash
     if (this.firstBreak === undefined) {
-      if (e.streamRevision !== expectedRevision) this.broke(e, 'revision', expectedRevision, e.streamRevision)
-      else if (e.metadata.prevHash !== expectedPrev) this.broke(e, 'prev-hash', expectedPrev, e.metadata.prevHash)
+      // The link rule every store keeps (store/chain.ts), then the hash recomputed.
+      const broken = linkBreak(this.heads.get(e.streamId) ?? EMPTY_CHAIN, e)
+      if (broken !== undefined) this.broke(e, broken.reason, broken.expected, broken.found)
       else {
         const computed = recomputedHash(e)
         if (computed !== e.metadata.hash) this.broke(e, 'hash', computed, e.metadata.hash)

@@ -15,9 +15,10 @@
  * is read, then the append is decided.
  */
 import { jsonEvent, NO_STREAM, WrongExpectedVersionError, type AppendResult as ClientAppendResult } from '@eventstore/db-client'
-import { GENESIS_HASH, type Envelope, type Metadata } from '../../../events'
+import type { Envelope } from '../../../events'
 import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
-import { canonicalData, eventHash, payloadFingerprint } from '../hash'
+import { chainEvents } from '../chain'
+import { canonicalData, payloadFingerprint } from '../hash'
 import { assertDistinctEventIds, judgeResend, normalEventId } from '../resend'
 import type { AppendResult, ProposedEvent } from '../types'
 import { claimEventIds, type ClaimContext } from './claims'
@@ -42,28 +43,6 @@ interface Batch {
 
 const judge = (batch: Batch, known: KnownStream) =>
   judgeResend(batch.streamId, batch.events, (eventId) => known.byId.get(eventId), batch.fingerprints)
-
-/** The envelopes of an append after `head`, chained and hashed; positions are the server's to give. */
-export function chainEvents(
-  streamId: string, head: KnownStream['head'], events: ProposedEvent[], recordedAt: string, canonical: Array<string | undefined>,
-): Envelope[] {
-  let prevHash = head?.hash ?? GENESIS_HASH
-  const first = (head?.revision ?? -1) + 1
-  return events.map((e, i) => {
-    const streamRevision = first + i
-    const hash = eventHash({
-      streamId, streamRevision, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion,
-      data: e.data, recordedAt, actor: e.actor, prevHash,
-    }, canonical[i])
-    const metadata: Metadata = {
-      recordedAt, actor: e.actor, correlationId: e.correlationId,
-      ...(e.causationId !== undefined && { causationId: e.causationId }),
-      prevHash, hash,
-    }
-    prevHash = hash
-    return { eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion, streamId, streamRevision, position: 0, data: e.data, metadata }
-  })
-}
 
 export const toEventData = (e: Envelope) =>
   jsonEvent<LedgerEventType>({ id: e.eventId, type: e.type, data: e.data, metadata: storedMetadata(e.schemaVersion, e.metadata) })

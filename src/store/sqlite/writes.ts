@@ -1,9 +1,9 @@
-import { GENESIS_HASH, type Envelope, type Metadata } from '../../../events'
+import type { Envelope } from '../../../events'
 import { DuplicateEventId, WrongExpectedRevision } from '../../errors'
-import { continueChain, EMPTY_CHAIN } from '../chain'
+import { chainEvents, continueChain, EMPTY_CHAIN } from '../chain'
 import { judgeResend, normalEventId, type RecordedRef } from '../resend'
 import type Database from 'better-sqlite3'
-import { canonicalData, eventHash, nextRecordedAt, payloadFingerprint } from '../hash'
+import { canonicalData, nextRecordedAt, payloadFingerprint } from '../hash'
 import type { AppendResult, Guard, ProposedEvent } from '../types'
 import type { AppendRequest, Outcome } from './group-commit'
 import type { Statements } from './statements'
@@ -57,26 +57,15 @@ export function appendInTransaction(
 
   // Read under the write lock, so no other writer can slip an earlier recordedAt in after it.
   const recordedAt = nextRecordedAt(now(), st.lastRecordedAt.get())
-  let prevHash = head?.head_hash ?? GENESIS_HASH
-  const appended = events.map((e, i): Appended => {
-    const streamRevision = actual + 1 + i
-    const hash = eventHash({
-      streamId, streamRevision, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion,
-      data: e.data, recordedAt, actor: e.actor, prevHash,
-    }, canonical[i])
-    const metadata: Metadata = {
-      recordedAt, actor: e.actor, correlationId: e.correlationId,
-      ...(e.causationId !== undefined && { causationId: e.causationId }),
-      prevHash, hash,
-    }
+  const envelopes = chainEvents(streamId, head && { revision: head.last_revision, hash: head.head_hash }, events, recordedAt, canonical)
+  const appended = envelopes.map((e, i): Appended => {
     const { lastInsertRowid } = st.insertEvent.run(
-      e.eventId, streamId, streamRevision, e.type, e.schemaVersion,
-      JSON.stringify(e.data), JSON.stringify(metadata), recordedAt, fingerprints[i],
+      e.eventId, streamId, e.streamRevision, e.type, e.schemaVersion,
+      JSON.stringify(e.data), JSON.stringify(e.metadata), recordedAt, fingerprints[i],
     )
-    prevHash = hash
-    return { eventId: e.eventId, type: e.type, streamRevision, position: Number(lastInsertRowid) }
+    return { eventId: e.eventId, type: e.type, streamRevision: e.streamRevision, position: Number(lastInsertRowid) }
   })
-  st.upsertStream.run(streamId, actual + events.length, prevHash)
+  st.upsertStream.run(streamId, actual + events.length, envelopes[envelopes.length - 1].metadata.hash)
   return resultOf(streamId, appended, false)
 }
 
