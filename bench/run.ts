@@ -16,9 +16,10 @@ import { bareBatchedInsert } from './import-baseline'
 import { benchLedger, DEFAULT_LEARNERS, type BuiltLedger } from './ledger'
 import { benchReads } from './reads'
 import { benchRebuild } from './rebuild'
+import { benchSnapshots } from './snapshots'
 import { log, MAIN, OUT, ratioOf, type Figure } from './support'
 
-const BENCHES = ['appends', 'import', 'rebuild', 'coldstart', 'reads', 'esdb'] as const
+const BENCHES = ['appends', 'import', 'rebuild', 'snapshots', 'coldstart', 'reads', 'esdb'] as const
 type BenchName = (typeof BENCHES)[number]
 
 const USAGE = `usage: npm run bench -- [--only ${BENCHES.join(',')}] [--learners N] [--seconds S] [--connections C] [--rows R]`
@@ -111,6 +112,9 @@ async function main(): Promise<void> {
         break
       case 'rebuild':
         figures.push(...await benchRebuild(await large()))
+        break
+      case 'snapshots':
+        figures.push(...await benchSnapshots(await large()))
         break
       case 'coldstart':
         figures.push(...await benchColdStart(await large()))

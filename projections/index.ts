@@ -7,6 +7,7 @@ export {
   type CohortRecord, type Fact, type FactOf, type FactType, type LearnerRecord, type LedgerState,
   type OperatorRecord, type ReportRecord, type TargetRecord,
 } from './ledger'
+export { PROJECTION_VERSION } from './version'
 export { CURRENT, LATEST, isVisible, nextKnownAt, readPoint, type ReadPoint } from './read-point'
 export { emptyMilestones, milestonesAt, type LearnerStatus, type Milestones } from './milestones'
 export { learnerOperatorId, learnerView, personHasActiveRecord, type LearnerView, type PlacementView } from './learners'
