@@ -5,7 +5,7 @@ import { createLedger, type Ledger } from '../ledger'
 import { keyedEventIds } from '../write/import/event-id'
 import { openStore } from '../store/open'
 import type { EventStore } from '../store/types'
-import { openPersonalKeys } from '../privacy'
+import { openReadyPersonalKeys } from '../privacy'
 
 /**
  * Opens the configured store (or takes `store`, already opened on it) and follows it: what every
@@ -18,7 +18,7 @@ export async function openLedger(config: Config, store?: EventStore): Promise<Le
     store: store ?? (await openStore(config)),
     personKey: (nationalId) => personKey(pepper, nationalId),
     importEventId: keyedEventIds(pepper),
-    personalKeys: openPersonalKeys(config, pepper),
+    personalKeys: await openReadyPersonalKeys(config, pepper),
   })
   await ledger.start()
   return ledger

@@ -9,7 +9,7 @@ import { APPLICATION_SEALED_VERSION, SealedPersonalData } from '../../events'
 import { readExportFile } from '../tools/transfer'
 import { existingPepper, pepperFile } from '../auth/pepper'
 import type { Config } from '../config'
-import { existingPersonalKeys, personalData, personalKeysFile, type PersonalKeyStore } from '../privacy'
+import { ensureKeyFor, existingPersonalKeys, keysInEventStore, personalData, personalKeysFile, type PersonalKeyStore } from '../privacy'
 
 /** The data directory's key store and pepper as they stand; nothing is created. */
 export interface KeyPlace {
@@ -23,15 +23,17 @@ export interface KeyPlace {
   open(): PersonalKeyStore | undefined
 }
 
-export function keyPlace(config: Pick<Config, 'dataDir' | 'pepper'>): KeyPlace {
+export function keyPlace(config: Pick<Config, 'dataDir' | 'pepper'> & Partial<Pick<Config, 'eventstoreConnectionString'>>): KeyPlace {
   const pepper = existingPepper(config)
-  const keysFile = personalKeysFile(config)
+  // On EventStoreDB the keys are streams of the server the ledger is restored into (ledger-key-*).
+  const shared = keysInEventStore(config)
+  const keysFile = shared ? 'the ledger-key-* streams of the EventStoreDB server' : personalKeysFile(config)
   return {
     dataDir: config.dataDir,
     keysFile,
     pepperFile: pepperFile(config),
     hasPepper: pepper !== undefined,
-    hasKeyStore: existsSync(keysFile),
+    hasKeyStore: shared || existsSync(keysFile),
     open: () => existingPersonalKeys(config, pepper),
   }
 }
@@ -63,6 +65,8 @@ export async function checkSealedApplications(file: string, place: KeyPlace, onP
         unreadable.delete(learnerId)
       } else if (e.type === 'ApplicationSubmitted' && e.schemaVersion === APPLICATION_SEALED_VERSION) {
         sealed++
+        const waiting = ensureKeyFor(decryptor, e)
+        if (waiting !== undefined) await waiting
         const blob = SealedPersonalData.safeParse(e.data.personal)
         if (!blob.success || !opens(() => decryptor?.open(learnerId, e.eventId, blob.data))) unreadable.add(learnerId)
       }

@@ -15,7 +15,7 @@ import { keyedEventIds } from '../write/import/event-id'
 import { ledgerReadiness } from '../read/readiness'
 import { loggerOptions, logsArePretty, prettyStream } from '../http/plugins/logging'
 import { openStore } from '../store/open'
-import { openPersonalKeys } from '../privacy'
+import { openReadyPersonalKeys } from '../privacy'
 import { parseStrict } from './args'
 import { runDemo } from './demo'
 import { USAGE } from './help'
@@ -120,7 +120,7 @@ async function openServiceLedger(config: Config, log: pino.Logger): Promise<Ledg
     store,
     personKey: (nationalId) => personKey(pepper, nationalId),
     importEventId: keyedEventIds(pepper),
-    personalKeys: openPersonalKeys(config, pepper),
+    personalKeys: await openReadyPersonalKeys(config, pepper),
     snapshots: {
       dir: join(config.dataDir, 'snapshots'),
       log: { info: (details, message) => log.info(details, message), warn: (details, message) => log.warn(details, message) },

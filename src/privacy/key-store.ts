@@ -19,16 +19,27 @@ export interface PersonalKeyStore {
    */
   getOrCreate(learnerId: string): Buffer
   /**
-   * Writes the keys made since the last call, all in one transaction (calls in the same turn of
-   * the event loop share it), and resolves once they are durable. Rejects, keeping nothing of
-   * that write, when another process made a key for one of those learners meanwhile.
+   * Writes the keys made since the last call (calls in the same turn of the event loop share the
+   * write), and resolves once they are durable. Rejects when another process made a key for one
+   * of those learners meanwhile: that learner's key made here is dropped, and the other
+   * process's is the one `get` answers from then on, so a new attempt seals with it. (SQLite
+   * writes the batch in one transaction and keeps nothing of it; EventStoreDB writes each key
+   * apart, and rejects with WrongExpectedRevision, which the write pipeline retries.)
    */
   persist(): Promise<void>
   /**
    * Destroys the learner's key for good (its bytes overwritten, not only unlinked) and remembers
    * that it did, with the log position of the erasure event. False when it was already destroyed.
+   * Asynchronous: a shared store (EventStoreDB) destroys it on the server for every instance.
    */
-  destroy(learnerId: string, erasurePosition: number): boolean
+  destroy(learnerId: string, erasurePosition: number): Promise<boolean>
+  /**
+   * For a store shared by several processes, whose `get` answers from memory kept current in the
+   * background: makes sure that memory holds the learner's key, or knows it destroyed, as the
+   * store holds it now. Called before a sealed event of a learner with no known key is opened.
+   * Stores that read their own file on `get` need none.
+   */
+  ensure?(learnerId: string): Promise<void>
   /** True once the learner's key was destroyed. */
   isDestroyed(learnerId: string): boolean
   /** The highest log position of an erasure whose key is destroyed; 0 for none. */
@@ -65,7 +76,7 @@ export class MemoryKeyStore implements PersonalKeyStore {
     // Nothing to write: the keys live in this process only.
   }
 
-  destroy(learnerId: string, erasurePosition: number): boolean {
+  async destroy(learnerId: string, erasurePosition: number): Promise<boolean> {
     if (this.destroyed.has(learnerId)) return false
     const key = this.keys.get(learnerId)
     if (key !== undefined) {

@@ -5,7 +5,7 @@
  * deciders' histories and import dry runs.
  */
 import {
-  CURRENT_SCHEMA_VERSION, ERASED, isSealedType, SEALED_VERSIONS, splitPersonal, upcastDecided,
+  CURRENT_SCHEMA_VERSION, ERASED, type Envelope, isSealedType, SEALED_VERSIONS, splitPersonal, upcastDecided,
   type PersonalDataDecryptor,
 } from '../../events'
 import type { DecidedEvent } from '../domain/types'
@@ -25,16 +25,64 @@ export interface PersonalData {
   seal(eventId: string, type: string, data: Record<string, unknown>): { schemaVersion: number; data: Record<string, unknown> }
 }
 
+/**
+ * The learner whose key opening this stored event needs, when the key store may not hold it yet:
+ * a sealed event (not erased) of a learner with no known key and no known destruction.
+ */
+function learnerToEnsure(keys: PersonalKeyStore, event: Pick<Envelope, 'type' | 'data'>): string | undefined {
+  if (keys.ensure === undefined || !isSealedType(event.type)) return undefined
+  const { personal, learnerId } = event.data
+  if (typeof personal !== 'object' || personal === null || typeof learnerId !== 'string') return undefined
+  return keys.get(learnerId) === undefined && !keys.isDestroyed(learnerId) ? learnerId : undefined
+}
+
+/** A decryptor of personalData(): it can also have its key store fetch a key before a fold opens an event. */
+interface EnsuringDecryptor extends PersonalDataDecryptor {
+  ensureKeyFor(event: Pick<Envelope, 'type' | 'data'>): Promise<void> | undefined
+}
+
+/**
+ * For a fold about to open `event` (the projection runner, audit replay): a promise to wait for
+ * when the key store must first fetch the learner's key (a key store shared by several instances,
+ * whose memory may lag: key-store.ts `ensure`); undefined, the common case, when nothing is to
+ * wait for. A fetch that fails leaves the event to read as it would without it (erased).
+ */
+export function ensureKeyFor(decryptor: PersonalDataDecryptor | undefined, event: Pick<Envelope, 'type' | 'data'>): Promise<void> | undefined {
+  return (decryptor as Partial<EnsuringDecryptor> | undefined)?.ensureKeyFor?.(event)
+}
+
+/**
+ * For the write pipeline, right after it read a stream: the keys its sealed events need, and
+ * whether an erasure it records destroyed the key (then nothing is sealed with it again).
+ * Unlike a fold, a failure to ask the store is the write's failure (503).
+ */
+export async function ensureKeysOf(personal: PersonalData | undefined, events: ReadonlyArray<Pick<Envelope, 'type' | 'data'>>): Promise<void> {
+  const keys = personal?.keys
+  if (keys?.ensure === undefined) return
+  const learners = new Set<string>()
+  for (const e of events) {
+    const learnerId = learnerToEnsure(keys, e)
+      ?? (e.type === 'PersonalDataErased' && typeof e.data.learnerId === 'string' && !keys.isDestroyed(e.data.learnerId) ? e.data.learnerId : undefined)
+    if (learnerId !== undefined) learners.add(learnerId)
+  }
+  await Promise.all([...learners].map((learnerId) => keys.ensure!(learnerId)))
+}
+
 export function personalData(keys: PersonalKeyStore): PersonalData {
+  const decryptor: EnsuringDecryptor = {
+    ensureKeyFor(event) {
+      const learnerId = learnerToEnsure(keys, event)
+      return learnerId === undefined ? undefined : keys.ensure!(learnerId).catch(() => undefined)
+    },
+    open(learnerId, eventId, sealed, type = 'ApplicationSubmitted') {
+      if (!isSealedType(type)) return undefined
+      const key = keys.get(learnerId)
+      return key === undefined ? undefined : openFields(key, type, SEALED_VERSIONS[type], learnerId, eventId, sealed)
+    },
+  }
   return {
     keys,
-    decryptor: {
-      open(learnerId, eventId, sealed, type = 'ApplicationSubmitted') {
-        if (!isSealedType(type)) return undefined
-        const key = keys.get(learnerId)
-        return key === undefined ? undefined : openFields(key, type, SEALED_VERSIONS[type], learnerId, eventId, sealed)
-      },
-    },
+    decryptor,
     seal(eventId, type, data) {
       if (!isSealedType(type)) return { schemaVersion: CURRENT_SCHEMA_VERSION, data }
       const schemaVersion = SEALED_VERSIONS[type]

@@ -145,7 +145,7 @@ export function openSqliteKeyStore(file: string, options: SqliteKeyStoreOptions)
     },
     persist,
     // secure_delete zeroes the old cell in place (test/privacy/key-store.test.ts reads the bytes).
-    destroy: (learnerId, erasurePosition) => {
+    destroy: async (learnerId, erasurePosition) => {
       const key = cache.get(learnerId)
       if (key !== undefined) {
         forgetSubkeys(key)

@@ -3,6 +3,7 @@ import { upcast, type Envelope, type PersonalDataDecryptor } from '../../events'
 import { evolveLedger, initialLedgerState, type LedgerState } from '../../projections/ledger'
 import type { EventStore, Subscription } from '../store/types'
 import { LedgerError } from '../errors'
+import { ensureKeyFor } from '../privacy/personal-data'
 import { SnapshotWriter, type SnapshotImage, type SnapshotStore } from './snapshots'
 
 /** How often the runner asks itself whether a snapshot is due. */
@@ -156,7 +157,8 @@ export class ProjectionRunner {
     return new Promise<void>((resolve, reject) => {
       this.progress.once('stopped', resolve)
       this.subscription = this.store.subscribe(this.position, {
-        onEvent: (event) => this.apply(event),
+        // A sealed event whose key this instance's key store may not hold yet waits for it.
+        onEvent: (event) => ensureKeyFor(this.options.decryptor, event)?.then(() => this.apply(event)) ?? this.apply(event),
         onCaughtUp: () => {
           this.caughtUp = true
           this.progress.off('stopped', resolve)

@@ -19,7 +19,7 @@ import { createDryRun, decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
 import { createRowBatches, learnerContext, toDecided } from './row-batches'
 import type { ProjectionRunner } from '../read/runner'
-import { openDecided, type PersonalData } from '../privacy/personal-data'
+import { ensureKeysOf, openDecided, type PersonalData } from '../privacy/personal-data'
 import { learnerGuards, seatsGuard } from './guards'
 import { judgeClearResend, type KnownEvent } from './resend'
 import { CONFLICT_RETRY, retrying } from '../retry'
@@ -171,6 +171,7 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
   /** One pass of the pipeline; a conflict it meets is thrown for `write` to retry. */
   async function attempt(w: StreamWrite): Promise<Written> {
     const stored = await store.readStream(w.streamId)
+    await ensureKeysOf(deps.personalData, stored)
     const history = stored.map((e) => open(toDecided(e)))
     // Guard versions are read before the projections catch up: whatever moved a guard up to
     // that version is then in the facts the decision reads (store/types.ts Guard).

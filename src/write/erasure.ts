@@ -77,7 +77,7 @@ export class PersonalDataEraser {
       if (rec.gender !== ERASED || keys.isDestroyed(rec.learnerId)) continue
       const erasure = (await store.readStream(toLearnerStreamId(rec.learnerId))).find((e) => e.type === 'PersonalDataErased')
       if (erasure === undefined) continue
-      if (keys.destroy(rec.learnerId, erasure.position)) finished++
+      if (await keys.destroy(rec.learnerId, erasure.position)) finished++
     }
     // A position from another store (a ledger restored elsewhere) may lie past this log's head.
     const last = Math.min(keys.lastErasurePosition(), runner.position)
@@ -86,7 +86,7 @@ export class PersonalDataEraser {
   }
 
   private async finish(learnerId: string, position: number): Promise<void> {
-    this.deps.keys.destroy(learnerId, position)
+    await this.deps.keys.destroy(learnerId, position)
     await this.deps.runner.dropSnapshotsBefore(position)
   }
 }

@@ -11,6 +11,7 @@ import { Faults } from './faults'
 import { type Expected, MemoryLog } from './log'
 import { features, featuresService, grpc, streamNameOf, streamsService } from './proto'
 import { handleRead } from './read'
+import { Tombstones } from './tombstones'
 
 export interface TestServerOptions {
   /** Advertise Streams.BatchAppend in ServerFeatures (the client then appends through it). Default true. */
@@ -30,6 +31,8 @@ export interface TestServer {
   reads: Array<{ target: string; requiresLeader: boolean; subscription: boolean }>
   /** Faults played on demand: refusals, late commits, dropped re-sends, held appends, stalled reads. */
   faults: Faults
+  /** Deleted and tombstoned streams (Streams.Delete, Streams.Tombstone), and the scavenge that drops their events. */
+  tombstones: Tombstones
   stop(): Promise<void>
   /** Same port, same in-memory log: for outage tests. */
   restart(): Promise<void>
@@ -46,11 +49,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const batchAppend = options.batchAppend ?? true
   const log = new MemoryLog()
   const faults = new Faults(log)
+  const tombstones = new Tombstones(log)
   const calls = new Map<string, number>()
   const appends: TestServer['appends'] = []
   const reads: TestServer['reads'] = []
   const appender: Appender = (request, answer) => {
     appends.push({ streamName: request.streamName, expected: request.expected })
+    if (tombstones.refusesAppend(request, answer)) return
     faults.append(request, answer)
   }
   const closers = new Set<() => void>()
@@ -70,6 +75,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         const stream = options?.getStream()
         const target = stream === undefined ? '$all' : streamNameOf(stream.getStreamIdentifier())
         reads.push({ target, requiresLeader, subscription })
+        if (tombstones.answersRead(call, stream === undefined ? undefined : target)) return
         const serve = () => handleRead(log, call, (close) => closers.add(close))
         if (subscription) return serve()
         const refusal = faults.refusalFor('Read', target, requiresLeader)
@@ -80,12 +86,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       },
       append: (call: Parameters<typeof handleAppend>[2], callback: sendUnaryData<AppendResp>) => {
         count('Append')
-        handleAppend(appender, bound, call, callback)
+        handleAppend(appender, bound, call, tombstones.appendCallback(call, callback))
       },
       batchAppend: (call: Parameters<typeof handleBatchAppend>[2]) => {
         count('BatchAppend')
-        handleBatchAppend(appender, bound, call)
+        handleBatchAppend(appender, bound, tombstones.batchCall(call))
       },
+      ...tombstones.handlers(count),
     })
     s.addService(featuresService, {
       getSupportedMethods: (_call: unknown, callback: sendUnaryData<unknown>) => {
@@ -117,6 +124,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     appends,
     reads,
     faults,
+    tombstones,
     stop,
     async restart() {
       await stop()

@@ -100,7 +100,7 @@ t.test('every type: sealed at its version, opened to the version 1 form, erased 
   t.notOk('personal' in noReason.data, 'no reason: nothing sealed')
   t.same(upcast(typed('ApplicationScreened', 2, noReason.data)).data, noReason.data, '...and nothing reads erased')
 
-  keys.destroy(learnerId, 1)
+  await keys.destroy(learnerId, 1)
   const erasedAs: Record<string, Record<string, unknown>> = {
     ApplicationSubmitted: { ...clear, ...ERASED_ATTRIBUTES },
     ApplicationScreened: { learnerId, decision: 'rejected', screenedOn: '2024-12-15', reason: ERASED },

@@ -15,6 +15,7 @@ import { nextKnownAt } from '../../../projections/read-point'
 import { canonicalDigest } from '../../store/hash'
 import type { EventStore } from '../../store/types'
 import { yieldToEventLoop } from './time'
+import { ensureKeyFor } from '../../privacy/personal-data'
 
 /** Every definition's groups under every grouping: `indicators[definition][groupBy]`. */
 export type AllIndicators = Record<DefinitionId, Record<GroupBy, InsertionGroup[] | EmploymentGroup[]>>
@@ -67,6 +68,8 @@ export async function replayState(store: EventStore, options: Omit<ReplayOptions
   if (head === 0) return { state, position, events }
   for await (const e of store.readAll()) {
     if (e.position > head || nextKnownAt(state.knownUntil, e.metadata.recordedAt) > options.knownAt) break
+    const waiting = ensureKeyFor(options.decryptor, e)
+    if (waiting !== undefined) await waiting
     evolveLedger(state, upcast(e, options.decryptor))
     position = e.position
     events++
