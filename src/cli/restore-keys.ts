@@ -9,7 +9,9 @@ import { APPLICATION_SEALED_VERSION, SealedPersonalData } from '../../events'
 import { readExportFile } from '../tools/transfer'
 import { existingPepper, pepperFile } from '../auth/pepper'
 import type { Config } from '../config'
-import { ensureKeyFor, existingPersonalKeys, keysInEventStore, personalData, personalKeysFile, type PersonalKeyStore } from '../privacy'
+import { ensureKeyFor, existingPersonalKeys, keysInEventStore, openSqliteKeyStore, personalData, personalKeysFile, type PersonalKeyStore } from '../privacy'
+import { openEventStoreDbKeyStore } from '../store/eventstoredb/key-store'
+import { moveKeysToEventStore, type MovedKeys } from '../tools/move-keys'
 
 /** The data directory's key store and pepper as they stand; nothing is created. */
 export interface KeyPlace {
@@ -21,13 +23,41 @@ export interface KeyPlace {
   hasKeyStore: boolean
   /** The key store, read-only; undefined without a store or a pepper. */
   open(): PersonalKeyStore | undefined
+  /**
+   * Restoring into EventStoreDB with a `personal-keys.db` in the data directory (the exported
+   * SQLite deployment's): copies its keys to the server's key streams (tools/move-keys.ts).
+   */
+  moveKeys?(): Promise<MovedKeys>
 }
 
 export function keyPlace(config: Pick<Config, 'dataDir' | 'pepper'> & Partial<Pick<Config, 'eventstoreConnectionString'>>): KeyPlace {
   const pepper = existingPepper(config)
-  // On EventStoreDB the keys are streams of the server the ledger is restored into (ledger-key-*).
+  const localFile = personalKeysFile(config)
+  const connectionString = config.eventstoreConnectionString
+  // On EventStoreDB the keys are streams of the server the ledger is restored into (ledger-key-*),
+  // unless the data directory holds the key file of the SQLite ledger being moved: those keys.
+  if (connectionString && existsSync(localFile)) {
+    return {
+      dataDir: config.dataDir,
+      keysFile: localFile,
+      pepperFile: pepperFile(config),
+      hasPepper: pepper !== undefined,
+      hasKeyStore: true,
+      open: () => (pepper === undefined ? undefined : openSqliteKeyStore(localFile, { pepper, readonly: true })),
+      async moveKeys() {
+        if (pepper === undefined) throw new Error(`no pepper (${pepperFile(config)}, or LEDGER_PEPPER) to move the keys with`)
+        const target = openEventStoreDbKeyStore(connectionString, { pepper })
+        try {
+          await target.ready()
+          return await moveKeysToEventStore(localFile, target)
+        } finally {
+          target.close()
+        }
+      },
+    }
+  }
   const shared = keysInEventStore(config)
-  const keysFile = shared ? 'the ledger-key-* streams of the EventStoreDB server' : personalKeysFile(config)
+  const keysFile = shared ? 'the ledger-key-* streams of the EventStoreDB server' : localFile
   return {
     dataDir: config.dataDir,
     keysFile,

@@ -27,6 +27,7 @@ import { parseStrict } from './args'
 import { USAGE } from './help'
 import { progressLine, stdout, type Output } from './output'
 import { checkSealedApplications, whyUnreadable, type KeyPlace } from './restore-keys'
+import type { MovedKeys } from '../tools/move-keys'
 
 const EXPORT_USAGE = USAGE.export
 const RESTORE_USAGE = USAGE.restore
@@ -141,6 +142,21 @@ export async function runRestoreCommand(args: string[], deps: TransferDeps): Pro
     // Checked again: something may have written while the file was read (a service left running).
     if (await notEmpty()) return 2
 
+    // The moved SQLite ledger's keys go to the server before its events: run again after a
+    // failure, the copy finds what it wrote already.
+    let keys: MovedKeys | undefined
+    const place = deps.keys?.()
+    if (place?.moveKeys !== undefined && store.kind === 'eventstoredb') {
+      try {
+        keys = await place.moveKeys()
+      } catch (error) {
+        err(`restore: moving the personal-data keys of ${place.keysFile} to the server failed: ${describe(error)}. ` +
+          'No event was written; the keys copied so far are copied again harmlessly when restore runs again\n')
+        return 1
+      }
+      err(`restore: personal-data keys moved to the server: ${keys.copied} copied, ${keys.already} there already, ${keys.erased} erased\n`)
+    }
+
     const writing = progressLine('restore: events')
     let written = 0
     try {
@@ -164,7 +180,7 @@ export async function runRestoreCommand(args: string[], deps: TransferDeps): Pro
     const ok = verified.ok && verified.events === checked.events && verified.digest === checked.digest
     out.write(`${JSON.stringify({
       ok, store: store.kind, restored: written, events: checked.events, streams: checked.streams,
-      digest: checked.digest, head: await store.headPosition(), ...(ok ? {} : { verify: verified }),
+      digest: checked.digest, head: await store.headPosition(), ...(keys === undefined ? {} : { keys }), ...(ok ? {} : { verify: verified }),
     })}\n`)
     if (!ok) err('restore: the restored log does not verify as the file does (see "verify" in the summary)\n')
     return ok ? 0 : 1
@@ -189,6 +205,7 @@ async function refusedForKeys(file: string, place: KeyPlace, err: (text: string)
   if (check.unreadableLearners === 0) return false
   err(`restore: the personal data of ${check.unreadableLearners} learners in ${file} (${check.sealed} sealed applications in all) ` +
     `would read \`erased\` for good: ${whyUnreadable(place)}. Copy the exported ledger's pepper and personal-keys.db ` +
+    '(into EventStoreDB too: restore then moves its keys to the server) ' +
     `(taken with its service stopped) into ${place.dataDir}, or run again with --accept-erased to restore without them. ` +
     'Nothing was written\n')
   return true

@@ -6,7 +6,7 @@
  * implementation (sqlite-key-store.ts) answers from memory, then from a local file. Writes of new
  * keys are batched (`persist`), as the event store's appends are.
  */
-import { LedgerError } from '../errors'
+import { LedgerError, WrongExpectedRevision } from '../errors'
 import { forgetSubkeys } from './cipher'
 
 export interface PersonalKeyStore {
@@ -46,6 +46,14 @@ export interface PersonalKeyStore {
   lastErasurePosition(): number
   close(): void
 }
+
+/**
+ * `persist` lost a race: another process made a key for this learner first. Nothing of the
+ * write was kept; the write pipeline decides and seals again, now with the winner's key.
+ */
+export const keyMadeElsewhere = (learnerId: string) => new WrongExpectedRevision(`ledger-key-${learnerId}`, -1, 0)
+export const isKeyMadeElsewhere = (error: unknown): boolean =>
+  error instanceof WrongExpectedRevision && error.streamId.startsWith('ledger-key-')
 
 /** A new key asked for a learner whose personal data was erased: nothing sealed can be written for it again. */
 export const personalDataErased = (learnerId: string) => new LedgerError(409, 'personal-data-erased',

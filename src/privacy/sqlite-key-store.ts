@@ -20,7 +20,7 @@ import { toStoreError } from '../store/sqlite-files/errors'
 import { preparePrivateDatabaseFile } from '../store/sqlite-files/file-mode'
 import { openReadOnly } from '../store/sqlite-files/read-only'
 import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from './cipher'
-import { personalDataErased, type PersonalKeyStore } from './key-store'
+import { keyMadeElsewhere, personalDataErased, type PersonalKeyStore } from './key-store'
 
 export const KEY_FILE_NAME = 'personal-keys.db'
 
@@ -125,6 +125,10 @@ export function openSqliteKeyStore(file: string, options: SqliteKeyStoreOptions)
         insertAll.immediate(batch)
       } catch (error) {
         for (const learnerId of batch.keys()) cache.delete(learnerId)
+        // Another process made a key for one of these learners first: the pipeline seals again with it.
+        const taken = error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT')
+          ? [...batch.keys()].find((learnerId) => select.get(learnerId) !== undefined) : undefined
+        if (taken !== undefined) throw keyMadeElsewhere(taken)
         // A full disk or an I/O error: 503, nothing written, as for the event store.
         throw toStoreError(error)
       }
@@ -160,5 +164,26 @@ export function openSqliteKeyStore(file: string, options: SqliteKeyStoreOptions)
     isDestroyed: (learnerId) => select.get(learnerId)?.destroyed_at != null,
     lastErasurePosition: () => lastErasure.get()?.p ?? 0,
     close: () => { closeDb() },
+  }
+}
+
+/** One row of a key file as stored: the key still wrapped, or null once destroyed. */
+export interface StoredKey {
+  learnerId: string
+  wrapped: Buffer | null
+}
+
+/**
+ * Every row of a key file, read-only, in learnerId order: what moving the keys to another key
+ * store copies (tools/move-keys.ts). The keys stay wrapped: nothing here can open them.
+ */
+export function readStoredKeys(file: string): StoredKey[] {
+  const { db, close } = openReadOnly(file)
+  try {
+    return db.prepare<[], { learner_id: string; wrapped_key: Buffer | null }>(
+      'SELECT learner_id, wrapped_key FROM personal_keys ORDER BY learner_id',
+    ).all().map((r) => ({ learnerId: r.learner_id, wrapped: r.wrapped_key }))
+  } finally {
+    close()
   }
 }

@@ -19,6 +19,7 @@ import { createDryRun, decideDryRun } from './import/dry-run'
 import { KeyedLocks } from './locks'
 import { createRowBatches, learnerContext, toDecided } from './row-batches'
 import type { ProjectionRunner } from '../read/runner'
+import { isKeyMadeElsewhere } from '../privacy/key-store'
 import { ensureKeysOf, openDecided, type PersonalData } from '../privacy/personal-data'
 import { learnerGuards, seatsGuard } from './guards'
 import { judgeClearResend, type KnownEvent } from './resend'
@@ -152,7 +153,8 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
    */
   async function write(w: StreamWrite): Promise<Written> {
     // Another writer moved the stream (when the caller named no revision) or a guard: decide again.
-    const conflict = (error: unknown) => error instanceof MovedWhileGuarding || (error instanceof WrongExpectedRevision
+    // A key race (privacy/key-store.ts) is not about the caller's stream: retried whatever it named.
+    const conflict = (error: unknown) => error instanceof MovedWhileGuarding || isKeyMadeElsewhere(error) || (error instanceof WrongExpectedRevision
       && (w.expectedRevision === undefined || error.streamId.startsWith('guard:')))
     return locks.withLocks([w.streamId, ...w.lockKeys], async () => {
       try {
@@ -160,7 +162,7 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
       } catch (error) {
         // Still contended after every attempt: a busy rule (many writers on one cohort or person),
         // not the caller's mistake. Nothing was written; the same request may be sent again.
-        if (error instanceof MovedWhileGuarding || (error instanceof WrongExpectedRevision && error.streamId.startsWith('guard:'))) {
+        if (error instanceof MovedWhileGuarding || isKeyMadeElsewhere(error) || (error instanceof WrongExpectedRevision && error.streamId.startsWith('guard:'))) {
           throw new LedgerError(503, 'write-contention', 'other writes on the same cohort or person kept winning; nothing was written: send it again')
         }
         throw error
@@ -222,6 +224,7 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
 
   const appendLearnerRows = createRowBatches({
     store, runner, locks, open,
+    ensureKeys: (stored) => ensureKeysOf(deps.personalData, stored),
     beforeAppend: async () => { await deps.personalData?.keys.persist() },
     command: (row) => learnerCommand(deps, row.learnerId, [row]),
     toStored: (actor, correlationId, e) => toStored(deps.personalData, actor, correlationId, e),

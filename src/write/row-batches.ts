@@ -42,6 +42,8 @@ export interface RowBatchDeps {
   command(row: LearnerRow): { command: RecordLearnerEvents; lockKeys: string[] }
   /** Brings a stored event to the form deciders read (sealed applications opened). */
   open(event: DecidedEvent): DecidedEvent
+  /** Fetches the keys of a stream's sealed events this instance has not seen yet (personal-data.ts ensureKeysOf). */
+  ensureKeys?(stored: Envelope[]): Promise<void>
   /** A decided event's stored form, sealed (commands.ts toStored). */
   toStored(actor: Actor, correlationId: string, event: DecidedEvent): ProposedEvent
   /** Runs before the batch's appends: makes the keys that sealed its applications durable first. */
@@ -124,6 +126,7 @@ export function createRowBatches(deps: RowBatchDeps) {
         const streamId = toLearnerStreamId(rows[index].learnerId)
         if (!streams.has(streamId)) {
           const stored = await store.readStream(streamId)
+          await deps.ensureKeys?.(stored)
           const history = stored.map((e) => open(toDecided(e)))
           const state = foldLearner(history)
           const seen = new Map(stored.map((e, i) => [normalEventId(e.eventId), { event: history[i], streamRevision: e.streamRevision, position: e.position }]))

@@ -93,3 +93,17 @@ t.test('sqlite: a destroyed key leaves no byte of itself in the file or beside i
   keys.close()
   t.notOk(dirBytes(dir).some((b) => b.includes(wrapped.w)), 'nor after closing')
 })
+
+t.test('two processes making a key for one learner at once: the second persist is a key race the pipeline retries, and then it holds the winner', async (t) => {
+  const file = join(tempDir(t), KEY_FILE_NAME)
+  const first = openSqliteKeyStore(file, { pepper: PEPPER })
+  const second = openSqliteKeyStore(file, { pepper: PEPPER })
+  t.teardown(() => { first.close(); second.close() })
+  const winner = Buffer.from(first.getOrCreate('L-race'))
+  const loser = Buffer.from(second.getOrCreate('L-race'))
+  t.notOk(winner.equals(loser))
+  await first.persist()
+  await t.rejects(second.persist(), { name: 'WrongExpectedRevision', streamId: 'ledger-key-L-race', statusCode: 409 })
+  t.ok(second.getOrCreate('L-race').equals(winner), 'the loser now reads the winner\'s key')
+  await second.persist()
+})

@@ -29,9 +29,8 @@ import {
   EventStoreDBClient, jsonEvent, NO_STREAM, START, StreamDeletedError, StreamNotFoundError, streamNameFilter,
   WrongExpectedVersionError, type ReadPosition, type RecordedEvent, type ResolvedEvent,
 } from '@eventstore/db-client'
-import { WrongExpectedRevision } from '../../errors'
 import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from '../../privacy/cipher'
-import { personalDataErased, type PersonalKeyStore } from '../../privacy/key-store'
+import { keyMadeElsewhere, personalDataErased, type PersonalKeyStore } from '../../privacy/key-store'
 import { LEDGER_STREAM_PREFIXES } from './convert'
 import { toStoreError, within } from './errors'
 
@@ -71,6 +70,12 @@ export interface EventStoreDbKeyStoreOptions {
 
 export interface EventStoreDbKeyStore extends PersonalKeyStore {
   ensure(learnerId: string): Promise<void>
+  /**
+   * Writes a key wrapped elsewhere under the same pepper (moving a SQLite deployment's key file
+   * here: tools/move-keys.ts). False when the learner already has this very key (a move run
+   * again); a learner with another key, or whose key was destroyed, is refused.
+   */
+  importWrapped(learnerId: string, wrapped: Buffer): Promise<boolean>
   /** Resolves once the follower has read every key stream the server held at open. */
   ready(): Promise<void>
 }
@@ -261,7 +266,23 @@ export function openEventStoreDbKeyStore(connectionString: string, options: Even
         ours.fill(0)
       }
       await readKey(learnerId).catch(() => undefined)
-      throw new WrongExpectedRevision(keyStreamOf(learnerId), -1, 0)
+      throw keyMadeElsewhere(learnerId)
+    }
+  }
+
+  async function importWrapped(learnerId: string, wrapped: Buffer): Promise<boolean> {
+    if (options.readonly) throw readonlyStore()
+    // Refused now rather than later: a key that does not open under this pepper is of no use here.
+    const key = unwrapKey(master, learnerId, wrapped)
+    const event = jsonEvent({ type: KEY_MADE, data: { learnerId, wrappedKey: wrapped.toString('base64'), madeAt: now() } })
+    try {
+      await append(keyStreamOf(learnerId), NO_STREAM, event)
+      return true
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error instanceof StreamDeletedError ? personalDataErased(learnerId) : toStoreError(error)
+      await readKey(learnerId)
+      if (get(learnerId)?.equals(key) === true) return false
+      throw new Error(`learner ${learnerId} already has another personal-data key on this server`)
     }
   }
 
@@ -317,6 +338,7 @@ export function openEventStoreDbKeyStore(connectionString: string, options: Even
     persist,
     destroy,
     ensure,
+    importWrapped,
     ready: () => loaded,
     isDestroyed: (learnerId) => destroyed.has(learnerId),
     lastErasurePosition() {
