@@ -5,7 +5,7 @@ import { createLedger, type Ledger } from '../ledger'
 import { keyedEventIds } from '../write/import/event-id'
 import { openStore } from '../store/open'
 import type { EventStore } from '../store/types'
-import { openReadyPersonalKeys } from '../privacy'
+import { openReadyPersonalKeys } from '../store/keys'
 
 /**
  * Opens the configured store (or takes `store`, already opened on it) and follows it: what every

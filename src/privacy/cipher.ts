@@ -15,7 +15,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import { PersonalAttributes, type SealedPersonalData } from '../../events'
-import { canonicalJson } from '../store/hash'
+import { canonicalJson } from '../canonical'
 
 export const DATA_KEY_BYTES = 32
 const IV_BYTES = 12

@@ -3,7 +3,7 @@
  * personal attributes from every copy of the log at once (crypto-shredding).
  *
  * Reads are synchronous because the projection fold that opens applications is: the embedded
- * implementation (sqlite-key-store.ts) answers from memory, then from a local file. Writes of new
+ * implementation (store/sqlite/key-store.ts) answers from memory, then from a local file. Writes of new
  * keys are batched (`persist`), as the event store's appends are.
  */
 import { LedgerError, WrongExpectedRevision } from '../errors'

@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
 import type { Actor } from '../../events'
+import { canonicalJson } from '../canonical'
 
-/** RFC 8785 (JCS) canonical JSON: keys sorted, no spaces, numbers in their shortest form. */
-export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value)
-  if (text === undefined) throw new TypeError('value has no canonical JSON form')
-  return text
-}
+export { canonicalJson }
 
 export const sha256Hex = (text: string | Buffer) => createHash('sha256').update(text).digest('hex')
 

@@ -6,7 +6,7 @@
  * tombstoned). Run again, it copies nothing twice.
  */
 import type { EventStoreDbKeyStore } from '../store/eventstoredb/key-store'
-import { readStoredKeys } from '../privacy/sqlite-key-store'
+import { readStoredKeys } from '../store/sqlite/key-store'
 
 export interface MovedKeys {
   /** Keys written to the server. */

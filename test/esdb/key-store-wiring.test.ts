@@ -1,5 +1,5 @@
 /**
- * Which key store a deployment gets (src/privacy/index.ts): with EVENTSTORE_CONNECTION_STRING,
+ * Which key store a deployment gets (src/store/keys.ts): with EVENTSTORE_CONNECTION_STRING,
  * the key streams of that server, for the service and the commands that write (cli/context.ts
  * openLedger), for `replay` (read-only, a key read as the fold needs it) and restore's check; no
  * personal-keys.db is made in the data directory. Without it, the SQLite file as before.
@@ -12,7 +12,7 @@ import { runReplayCommand } from '../../src/cli/audit'
 import { CLI_ACTOR, openLedger } from '../../src/cli/context'
 import { keyPlace } from '../../src/cli/restore-keys'
 import { loadConfig } from '../../src/config'
-import { existingPersonalKeys, KEY_FILE_NAME, openPersonalKeys } from '../../src/privacy'
+import { existingPersonalKeys, KEY_FILE_NAME, openPersonalKeys } from '../../src/store/keys'
 import { application, operator } from '../support/scenario'
 import { startTestServer } from './server'
 import type { LearnerEventInput } from '../../src/write/types'

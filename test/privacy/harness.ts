@@ -16,7 +16,7 @@ import { personKey } from '../../src/auth/pepper'
 import { loadConfig } from '../../src/config'
 import { buildApp } from '../../src/http/app'
 import { serviceRoutes } from '../../src/http/routes'
-import { openPersonalKeys } from '../../src/privacy'
+import { openPersonalKeys } from '../../src/store/keys'
 import { openSqliteStore } from '../../src/store/sqlite'
 import { KEY_ENTRIES, KEYS, type KeyName } from '../support/harness'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { masterKeyFrom, unwrapKey } from '../../src/privacy/cipher'
 import { MemoryKeyStore, type PersonalKeyStore } from '../../src/privacy/key-store'
-import { KEY_FILE_NAME, openSqliteKeyStore } from '../../src/privacy/sqlite-key-store'
+import { KEY_FILE_NAME, openSqliteKeyStore } from '../../src/store/sqlite/key-store'
 import { newDataKey } from '../../src/privacy/cipher'
 
 const PEPPER = Buffer.from('key-store-test-pepper-key-store-test-pepper')

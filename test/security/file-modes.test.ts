@@ -17,7 +17,7 @@ import { createLedger, type Ledger } from '../../src/ledger'
 import { ensureKeysFile } from '../../src/auth/keys'
 import { loadPepper, personKey } from '../../src/auth/pepper'
 import { ensureDataDir, loadConfig } from '../../src/config'
-import { openPersonalKeys } from '../../src/privacy'
+import { openPersonalKeys } from '../../src/store/keys'
 import { openStore } from '../../src/store/open'
 import { fixedClock } from '../support/harness'
 

@@ -11,7 +11,7 @@ import { personKey } from '../../src/auth/pepper'
 import { loadConfig } from '../../src/config'
 import { buildApp } from '../../src/http/app'
 import { serviceRoutes } from '../../src/http/routes'
-import { openPersonalKeys } from '../../src/privacy'
+import { openPersonalKeys } from '../../src/store/keys'
 import { openSqliteStore } from '../../src/store/sqlite'
 import type { EventStore } from '../../src/store/types'
 

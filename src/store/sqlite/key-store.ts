@@ -16,11 +16,11 @@
  * data was erased never gets a new key.
  */
 import Database from 'better-sqlite3'
-import { toStoreError } from '../store/sqlite-files/errors'
-import { preparePrivateDatabaseFile } from '../store/sqlite-files/file-mode'
-import { openReadOnly } from '../store/sqlite-files/read-only'
-import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from './cipher'
-import { keyMadeElsewhere, personalDataErased, type PersonalKeyStore } from './key-store'
+import { toStoreError } from '../sqlite-files/errors'
+import { preparePrivateDatabaseFile } from '../sqlite-files/file-mode'
+import { openReadOnly } from '../sqlite-files/read-only'
+import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from '../../privacy/cipher'
+import { keyMadeElsewhere, personalDataErased, type PersonalKeyStore } from '../../privacy/key-store'
 
 export const KEY_FILE_NAME = 'personal-keys.db'
 
