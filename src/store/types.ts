@@ -123,6 +123,13 @@ export interface EventStore {
    * hold its cross-stream rules within one process only.
    */
   guardVersion?(name: string): Promise<number>
+  /**
+   * A count that changes whenever reading a guard found or finished a write to `streamId` (on
+   * EventStoreDB, a reservation left unsettled): the pipeline compares it around its guard reads
+   * to know whether the stream it read first may have moved. Absent where reading a guard
+   * writes nothing (SQLite).
+   */
+  writesFinishedTo?(streamId: string): number
   /** Every event of a stream, oldest first; empty when the stream does not exist. */
   readStream(streamId: string): Promise<Envelope[]>
   /** The log in position order, from `fromPosition` inclusive. Streams: memory stays bounded. */

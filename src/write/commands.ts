@@ -172,6 +172,7 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
 
   /** One pass of the pipeline; a conflict it meets is thrown for `write` to retry. */
   async function attempt(w: StreamWrite): Promise<Written> {
+    const finishedBefore = store.writesFinishedTo?.(w.streamId)
     const stored = await store.readStream(w.streamId)
     await ensureKeysOf(deps.personalData, stored)
     const history = stored.map((e) => open(toDecided(e)))
@@ -181,8 +182,9 @@ export function createCommands(deps: CommandDeps): LedgerCommands {
     if (w.crossStream) await runner.require(await store.headPosition())
     // Reading a guard may have finished a write to this very stream (on EventStoreDB, a
     // reservation another writer, or this caller's earlier request, left unsettled): then the
-    // history and the guards it named are stale, and the write starts again from the stream.
-    if (guards.length > 0 && (await store.readStream(w.streamId)).length !== stored.length) throw new MovedWhileGuarding(w.streamId)
+    // history and the guards it named may be stale, and the write starts again from the stream.
+    if (guards.length > 0 && store.writesFinishedTo?.(w.streamId) !== finishedBefore
+      && (await store.readStream(w.streamId)).length !== stored.length) throw new MovedWhileGuarding(w.streamId)
     if (w.dryRun) {
       return { result: decideDryRun(w.dryRun, w.streamId, stored, history, w.candidates, w.expectedRevision, w.decide, w.actor), events: [] }
     }

@@ -204,6 +204,28 @@ t.test('a writer that dies after reserving: the next writer settles it; recorded
   t.ok(verified.ok)
 })
 
+t.test("a re-send meeting its own write still unsettled: the guard read writes it, and the re-send answers as a duplicate", async (t) => {
+  const server = await serverFor(t)
+  const [a, b] = [await instance(t, server), await instance(t, server)]
+  await setUp([a, b], 'C-R', 1, ['R'])
+  const eventId = randomUUID()
+  const held = server.faults.holdAppends('learner-R', 1)
+  const failed = rejection(a.commands.appendLearnerEvents(op1, 'R', [input(enrolled('C-R'), eventId)]))
+  await held.arrived
+  await a.close()
+  await failed
+  // The client sends its request again, through another instance, before anyone settled it: that
+  // instance reads the learner's stream (no enrolment yet), then the seat guard, which writes
+  // the enrolment; deciding on the stream as first read would answer cohort-full (its own seat).
+  const resent = await b.commands.appendLearnerEvents(op1, 'R', [input(enrolled('C-R'), eventId)])
+  t.equal(resent.duplicate, true, 'answered from the log')
+  t.equal(resent.events[0].eventId, eventId)
+  held.release()
+  const { enrolments, verified } = await ledgerLog(b.store)
+  t.equal(enrolments('R').length, 1, 'recorded once')
+  t.ok(verified.ok)
+})
+
 t.test('a write refused after reserving withdraws its reservation: nothing written, ever', async (t) => {
   const server = await serverFor(t)
   const [a, b] = [store(t, server), store(t, server)]

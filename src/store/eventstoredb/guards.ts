@@ -127,6 +127,8 @@ const WALK_PAGE = 20
 export class GuardKeeper {
   /** Reservations decided here: written (with the position of their last event) or void. Final once known. */
   private readonly outcomes = new Bounded<Outcome>(10_000)
+  /** Per target stream, reservations found or made written here (a count that only changes). */
+  private readonly finished = new Bounded<number>(10_000)
   /** Per guard, the revision up to which every reservation is known written or void. */
   private readonly decided = new Bounded<number>(10_000)
   /** Per guard, the last write of this process that names it, until it returns. */
@@ -295,7 +297,13 @@ export class GuardKeeper {
     }
     if (whole) outcome = await this.write(reservation)
     this.outcomes.set(reservation.reservationId, outcome)
+    if (outcome.written) this.finished.set(reservation.target, (this.finished.get(reservation.target) ?? 0) + 1)
     return outcome
+  }
+
+  /** How many reservations for `stream` this process has found or made written (EventStore.writesFinishedTo). */
+  finishedTo(stream: string): number {
+    return this.finished.get(stream) ?? 0
   }
 
   /** Whether a later guard holds the reservation; one that holds nothing yet is taken from it. */

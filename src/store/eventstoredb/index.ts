@@ -107,6 +107,10 @@ export function openEventStoreDbStore(connectionString: string, options: EventSt
       return guard(() => guards.version(name))
     },
 
+    writesFinishedTo(streamId) {
+      return guards.finishedTo(streamId)
+    },
+
     readStream(streamId) {
       return guard(async () => {
         // The command path reads a stream right before appending to it: from the leader, and kept.
