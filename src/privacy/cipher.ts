@@ -49,6 +49,12 @@ export function forgetSubkeys(key: Buffer): void {
   subkeys.delete(key)
 }
 
+/** A data key done with (destroyed, replaced, or its store closed): its subkeys and its bytes zeroed. */
+export function shredKey(key: Buffer): void {
+  forgetSubkeys(key)
+  key.fill(0)
+}
+
 /** `ApplicationSubmitted`, version 2, was the first type sealed: its AAD is this one's. */
 const sealAad = (type: string, version: number, learnerId: string, eventId: string) =>
   Buffer.from(`placement-ledger/${type}/${version}\0${learnerId}\0${eventId}`, 'utf8')

@@ -7,7 +7,7 @@
  * keys are batched (`persist`), as the event store's appends are.
  */
 import { LedgerError, WrongExpectedRevision } from '../errors'
-import { forgetSubkeys } from './cipher'
+import { shredKey } from './cipher'
 
 export interface PersonalKeyStore {
   /** The learner's data key; undefined when none was made, or it was destroyed. */
@@ -88,8 +88,7 @@ export class MemoryKeyStore implements PersonalKeyStore {
     if (this.destroyed.has(learnerId)) return false
     const key = this.keys.get(learnerId)
     if (key !== undefined) {
-      forgetSubkeys(key)
-      key.fill(0)
+      shredKey(key)
     }
     this.keys.delete(learnerId)
     this.destroyed.set(learnerId, erasurePosition)

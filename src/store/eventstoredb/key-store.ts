@@ -29,7 +29,7 @@ import {
   EventStoreDBClient, jsonEvent, NO_STREAM, START, StreamDeletedError, StreamNotFoundError, streamNameFilter,
   WrongExpectedVersionError, type ReadPosition, type RecordedEvent, type ResolvedEvent,
 } from '@eventstore/db-client'
-import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from '../../privacy/cipher'
+import { shredKey, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from '../../privacy/cipher'
 import { keyMadeElsewhere, personalDataErased, type PersonalKeyStore } from '../../privacy/key-store'
 import { LEDGER_STREAM_PREFIXES } from './convert'
 import { toStoreError, within } from './errors'
@@ -110,8 +110,7 @@ export function openEventStoreDbKeyStore(connectionString: string, options: Even
   function forget(learnerId: string): void {
     const key = keys.get(learnerId)
     if (key !== undefined) {
-      forgetSubkeys(key)
-      key.fill(0)
+      shredKey(key)
     }
     keys.delete(learnerId)
     pending.delete(learnerId)
@@ -262,8 +261,7 @@ export function openEventStoreDbKeyStore(connectionString: string, options: Even
       keys.delete(learnerId)
       wrappedKeys.delete(learnerId)
       if (ours !== undefined) {
-        forgetSubkeys(ours)
-        ours.fill(0)
+        shredKey(ours)
       }
       await readKey(learnerId).catch(() => undefined)
       throw keyMadeElsewhere(learnerId)
@@ -352,8 +350,7 @@ export function openEventStoreDbKeyStore(connectionString: string, options: Even
       caughtUp()
       void current?.unsubscribe().catch(() => undefined)
       for (const key of keys.values()) {
-        forgetSubkeys(key)
-        key.fill(0)
+        shredKey(key)
       }
       keys.clear()
       for (const wrapped of wrappedKeys.values()) wrapped.fill(0)

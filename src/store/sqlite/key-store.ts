@@ -19,7 +19,7 @@ import Database from 'better-sqlite3'
 import { toStoreError } from '../sqlite-files/errors'
 import { preparePrivateDatabaseFile } from '../sqlite-files/file-mode'
 import { openReadOnly } from '../sqlite-files/read-only'
-import { forgetSubkeys, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from '../../privacy/cipher'
+import { shredKey, masterKeyFrom, newDataKey, unwrapKey, wrapKey } from '../../privacy/cipher'
 import { keyMadeElsewhere, personalDataErased, type PersonalKeyStore } from '../../privacy/key-store'
 
 export const KEY_FILE_NAME = 'personal-keys.db'
@@ -152,8 +152,7 @@ export function openSqliteKeyStore(file: string, options: SqliteKeyStoreOptions)
     destroy: async (learnerId, erasurePosition) => {
       const key = cache.get(learnerId)
       if (key !== undefined) {
-        forgetSubkeys(key)
-        key.fill(0)
+        shredKey(key)
       }
       cache.delete(learnerId)
       pending.delete(learnerId)
